@@ -1,0 +1,43 @@
+/**
+ * Reads the credentials a request carries: the keygate key (x-keygate-key, or a `kg-` bearer
+ * in Authorization) and, for passthrough, the client's own provider key (any other bearer).
+ */
+import { errors } from '../core/errors.js';
+import { KEY_PREFIX } from './keygate-keys.js';
+
+export interface Credentials {
+  keygateKey: string | null;
+  clientProviderKey: string | null;
+}
+
+// Token68-ish: what a bearer value may contain. Anything else (spaces, CR/LF) is malformed.
+const BEARER_VALUE = /^[A-Za-z0-9._~+/=:-]{1,512}$/;
+
+type HeaderValue = string | string[] | undefined;
+
+function single(v: HeaderValue): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function parseBearer(header: string): string {
+  const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  if (!m || !BEARER_VALUE.test(m[1])) throw errors.malformedCredential();
+  return m[1];
+}
+
+export function readCredentials(headers: Record<string, HeaderValue>): Credentials {
+  let keygateKey: string | null = null;
+  let clientProviderKey: string | null = null;
+  const explicit = single(headers['x-keygate-key']);
+  if (explicit !== undefined) {
+    if (!BEARER_VALUE.test(explicit)) throw errors.malformedCredential();
+    keygateKey = explicit;
+  }
+  const authorization = single(headers.authorization);
+  if (authorization !== undefined) {
+    const token = parseBearer(authorization);
+    if (keygateKey === null && token.startsWith(KEY_PREFIX)) keygateKey = token;
+    else if (!token.startsWith(KEY_PREFIX)) clientProviderKey = token;
+  }
+  return { keygateKey, clientProviderKey };
+}

@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { startGateway } from '../server/gateway.js';
+import { globalConfigFile, printAdminKey } from './shared.js';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('Run the gateway (SQLite and in-process limits by default; no other service needed)')
+    .option('-p, --port <port>', 'port to listen on (or KEYGATE_PORT; default 8787)')
+    .option('-H, --host <host>', 'address to bind (or KEYGATE_HOST; default 127.0.0.1)')
+    .action(async (opts: { port?: string; host?: string }, cmd: Command) => {
+      const port = opts.port === undefined ? undefined : Number(opts.port);
+      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+        throw new Error(`--port must be a whole number from 0 to 65535, got '${String(opts.port).slice(0, 20)}'.`);
+      }
+      const gw = await startGateway({ file: globalConfigFile(cmd), overrides: { host: opts.host, port }, onFirstAdminKey: printAdminKey });
+      gw.ctx.logger.info({ url: gw.url, keyMode: gw.ctx.config.keyMode, store: gw.ctx.store.dialect }, 'keygate listening');
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        gw.ctx.logger.info({ signal }, 'shutting down: draining in-flight requests');
+        gw.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+}

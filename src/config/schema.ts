@@ -1,0 +1,124 @@
+/**
+ * The configuration file's schema (YAML). Every field has a default so a fresh start needs
+ * no file at all. Validation errors are turned into messages naming the field and the fix
+ * (see load.ts).
+ */
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const ms = z.number().int().positive();
+
+export const keyModeSchema = z.enum(['server', 'passthrough', 'auto']);
+export type KeyMode = z.infer<typeof keyModeSchema>;
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), { message: 'must start with http:// or https://' });
+
+/** A built-in provider's settings; every field optional (env vars and defaults fill in). */
+export const providerSettingsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    baseUrl: httpUrl.optional(),
+    /** Name of the environment variable holding the key (default: the provider's convention). */
+    apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name like OPENAI_API_KEY').optional(),
+    /** Models listed by GET /v1/models for this provider (in addition to the built-in list). */
+    models: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+/** Any OpenAI-compatible server declared in config (DeepSeek, Together, vLLM, LM Studio...). */
+export const customProviderSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, - or _ (it is the model prefix, as in "id/model")'),
+    name: z.string().optional(),
+    baseUrl: httpUrl,
+    apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name like DEEPSEEK_API_KEY').optional(),
+    keyOptional: z.boolean().default(false),
+    streamUsage: z.boolean().default(true),
+    models: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(8787),
+        /** Largest accepted request body, in bytes. */
+        bodyLimit: z.number().int().min(1024).default(4 * 1024 * 1024),
+        /** How long a graceful shutdown waits for in-flight requests and streams. */
+        shutdownTimeoutMs: ms.default(30_000),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8787, bodyLimit: 4 * 1024 * 1024, shutdownTimeoutMs: 30_000 }),
+    keyMode: keyModeSchema.default('auto'),
+    auth: z
+      .object({
+        /** Gateway auth (keygate keys). Turning it off is for local experiments only. */
+        enabled: z.boolean().default(true),
+      })
+      .strict()
+      .default({ enabled: true }),
+    database: z
+      .object({
+        /** `sqlite:PATH` or `postgres://...`; default: SQLite in the data directory. DATABASE_URL overrides. */
+        url: z.string().optional(),
+      })
+      .strict()
+      .default({}),
+    providers: z
+      .object({
+        openai: providerSettingsSchema.optional(),
+        groq: providerSettingsSchema.optional(),
+        mistral: providerSettingsSchema.optional(),
+        ollama: providerSettingsSchema.optional(),
+        anthropic: providerSettingsSchema.optional(),
+        gemini: providerSettingsSchema.optional(),
+        'azure-openai': providerSettingsSchema.optional(),
+        custom: z.array(customProviderSchema).default([]),
+      })
+      .strict()
+      .default({ custom: [] }),
+    models: z
+      .object({
+        /** Provider used for a model name without a `provider/` prefix. */
+        defaultProvider: z.string().default('openai'),
+        /** Alias -> `provider/model`. */
+        aliases: z.record(z.string(), z.string().regex(/^[^/]+\/.+$/, 'must be "provider/model"')).default({}),
+      })
+      .strict()
+      .default({ defaultProvider: 'openai', aliases: {} }),
+    upstream: z
+      .object({
+        connectTimeoutMs: ms.default(10_000),
+        /** Time to the upstream's response headers (first byte). */
+        firstByteTimeoutMs: ms.default(120_000),
+        /** Longest silence between two chunks of a body or stream. */
+        idleTimeoutMs: ms.default(120_000),
+        /** Whole-request deadline for non-streaming calls. */
+        totalTimeoutMs: ms.default(600_000),
+        connectionsPerOrigin: z.number().int().positive().default(128),
+      })
+      .strict()
+      .default({ connectTimeoutMs: 10_000, firstByteTimeoutMs: 120_000, idleTimeoutMs: 120_000, totalTimeoutMs: 600_000, connectionsPerOrigin: 128 }),
+    usage: z
+      .object({
+        flushIntervalMs: ms.default(500),
+        batchSize: z.number().int().positive().default(200),
+      })
+      .strict()
+      .default({ flushIntervalMs: 500, batchSize: 200 }),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict();
+
+export type KeygateConfig = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type ProviderSettings = z.infer<typeof providerSettingsSchema>;
+export type CustomProviderConfig = z.infer<typeof customProviderSchema>;

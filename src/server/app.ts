@@ -1,0 +1,40 @@
+/**
+ * Builds the Fastify app: request ids, error envelope, and the route scopes. Each scope is an
+ * encapsulated plugin, so hooks registered for one (auth on the public API) cannot leak into
+ * or be skipped by another.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { errors } from '../core/errors.js';
+import type { GatewayContext } from './context.js';
+import { makeErrorHandler, sendError } from './error-handler.js';
+import { healthRoutes } from './routes/health.js';
+import { openAIRoutes } from './routes/openai-api.js';
+
+export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
+  const bodyLimit = ctx.config.server.bodyLimit;
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    return503OnClosing: true,
+    trustProxy: false,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
+  });
+
+  app.setErrorHandler(makeErrorHandler(bodyLimit));
+  app.setNotFoundHandler((_req, reply) => sendError(reply, errors.notFound()));
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  // One access line per request, after the response: never the body, never a header value.
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ reqId: req.id, method: req.method, path: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime), key: req.principal?.keyId }, 'request');
+  });
+
+  await app.register(healthRoutes, ctx);
+  await app.register((scope) => openAIRoutes(scope, ctx));
+  return app;
+}

@@ -1,0 +1,259 @@
+/**
+ * Forwards one OpenAI-format call (chat or embeddings) to its provider and sends the answer
+ * back: JSON, or SSE passed through event by event as it arrives. OpenAI-compatible providers
+ * get the body with only the model rewritten; others go through their adapter's translator.
+ * A client that disconnects aborts the upstream call at once.
+ */
+import { PassThrough } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError, errorTypeForStatus, errors } from '../core/errors.js';
+import type { ChatCompletionRequest, EmbeddingsRequest, Usage } from '../core/openai-types.js';
+import type { StreamMapper, SseEvent } from '../core/provider.js';
+import { redactText } from '../core/redact.js';
+import { SseParser, formatSse } from '../providers/_shared/sse.js';
+import type { ModelRoute } from '../providers/registry.js';
+import { upstreamFailure, type UpstreamClient, type UpstreamResponse } from '../upstream/http-client.js';
+import type { UpstreamKey } from './custody.js';
+
+export type Endpoint = 'chat' | 'embeddings';
+
+export interface CallOutcome {
+  status: number;
+  usage: Usage | null;
+  errorCode: string | null;
+}
+
+export interface ForwardInput {
+  endpoint: Endpoint;
+  route: ModelRoute;
+  body: ChatCompletionRequest | EmbeddingsRequest;
+  upstreamKey: UpstreamKey;
+  totalTimeoutMs: number;
+}
+
+interface Prepared {
+  path: string;
+  body: string;
+  headers: Record<string, string>;
+  stream: boolean;
+  /** The gateway asked for stream usage on the client's behalf: drop the usage-only chunk. */
+  hideUsageChunk: boolean;
+  mapper: StreamMapper | null;
+}
+
+export async function forward(
+  upstream: UpstreamClient,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  input: ForwardInput,
+): Promise<CallOutcome> {
+  const { route } = input;
+  const provider = route.provider;
+  const prepared = prepare(input);
+
+  // One controller for client disconnects and the whole-call deadline.
+  const abort = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableFinished) abort.abort();
+  };
+  reply.raw.on('close', onClose);
+  const deadline = prepared.stream ? null : setTimeout(() => abort.abort(new DOMException('deadline', 'TimeoutError')), input.totalTimeoutMs);
+
+  // The key is revealed at the last moment and only into the outgoing headers.
+  const key = input.upstreamKey.key;
+  const headers = { ...prepared.headers, ...(key ? provider.adapter.authHeaders(key.reveal()) : {}) };
+
+  let res: UpstreamResponse;
+  try {
+    res = await upstream.request({ origin: provider.origin, path: prepared.path, method: 'POST', headers, body: prepared.body, signal: abort.signal });
+  } catch (err) {
+    if (deadline) clearTimeout(deadline);
+    reply.raw.off('close', onClose);
+    if (abort.signal.aborted && reply.raw.destroyed) return { status: 499, usage: null, errorCode: 'client_closed' };
+    throw upstreamFailure(abort.signal.reason ?? err, provider.adapter.displayName);
+  }
+
+  setRouteHeaders(reply, input.route);
+  try {
+    if (res.statusCode >= 400) throw await upstreamError(res, input);
+    if (prepared.stream) return await streamBack(res, reply, prepared, input, abort);
+    return await jsonBack(res, reply, input);
+  } catch (err) {
+    if (abort.signal.aborted && reply.raw.destroyed) return { status: 499, usage: null, errorCode: 'client_closed' };
+    throw upstreamFailure(abort.signal.reason instanceof DOMException ? abort.signal.reason : err, provider.adapter.displayName);
+  } finally {
+    if (deadline) clearTimeout(deadline);
+    reply.raw.off('close', onClose);
+  }
+}
+
+function prepare(input: ForwardInput): Prepared {
+  const { adapter, basePath } = input.route.provider;
+  const stream = input.endpoint === 'chat' && (input.body as ChatCompletionRequest).stream === true;
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: stream ? 'text/event-stream' : 'application/json',
+  };
+  if (adapter.openAICompatible) {
+    const body: Record<string, unknown> = { ...input.body, model: input.route.model };
+    let hideUsageChunk = false;
+    if (stream && adapter.streamUsage) {
+      const opts = (body.stream_options ?? {}) as { include_usage?: boolean };
+      if (opts.include_usage !== true) {
+        body.stream_options = { ...opts, include_usage: true };
+        hideUsageChunk = true;
+      }
+    }
+    const path = basePath + (input.endpoint === 'chat' ? '/chat/completions' : '/embeddings');
+    return { path, body: JSON.stringify(body), headers, stream, hideUsageChunk, mapper: null };
+  }
+  const translator = input.endpoint === 'chat' ? adapter.chat : adapter.embeddings;
+  if (!translator) throw errors.invalidBody(`The provider ${adapter.displayName} does not support ${input.endpoint === 'chat' ? 'chat completions' : 'embeddings'}.`, 'model');
+  const spec =
+    input.endpoint === 'chat'
+      ? adapter.chat!.toUpstream(input.body as ChatCompletionRequest, input.route.model)
+      : adapter.embeddings!.toUpstream(input.body as EmbeddingsRequest, input.route.model);
+  return {
+    path: basePath + spec.path,
+    body: JSON.stringify(spec.body),
+    headers: { ...headers, ...spec.headers },
+    stream,
+    hideUsageChunk: false,
+    mapper: stream ? adapter.chat!.createStreamMapper(input.route.model) : null,
+  };
+}
+
+function setRouteHeaders(reply: FastifyReply, route: ModelRoute): void {
+  reply.header('x-keygate-provider', route.provider.id);
+  reply.header('x-keygate-model', route.model);
+}
+
+async function jsonBack(res: UpstreamResponse, reply: FastifyReply, input: ForwardInput): Promise<CallOutcome> {
+  const text = await res.body.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw errors.upstreamBadResponse(input.route.provider.adapter.displayName);
+  }
+  if (!parsed || typeof parsed !== 'object') throw errors.upstreamBadResponse(input.route.provider.adapter.displayName);
+  const adapter = input.route.provider.adapter;
+  let out: unknown = parsed;
+  if (!adapter.openAICompatible) {
+    out = input.endpoint === 'chat' ? adapter.chat!.fromUpstream(parsed, input.route.model) : adapter.embeddings!.fromUpstream(parsed, input.route.model);
+  }
+  const usage = readUsage((out as { usage?: unknown }).usage);
+  reply.code(200).header('content-type', 'application/json; charset=utf-8');
+  // A compatible answer is sent as the bytes it came in; a translated one is serialised once.
+  await reply.send(adapter.openAICompatible ? text : JSON.stringify(out));
+  return { status: 200, usage, errorCode: null };
+}
+
+async function streamBack(
+  res: UpstreamResponse,
+  reply: FastifyReply,
+  prepared: Prepared,
+  input: ForwardInput,
+  abort: AbortController,
+): Promise<CallOutcome> {
+  const out = new PassThrough();
+  reply.code(200).headers({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+  void reply.send(out);
+
+  const parser = new SseParser();
+  let usage: Usage | null = null;
+  let sawDone = false;
+
+  const write = async (text: string) => {
+    if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', resolve));
+  };
+  const emitEvent = async (ev: SseEvent) => {
+    if (prepared.mapper) {
+      for (const chunk of prepared.mapper.push(ev)) {
+        if (chunk.usage) usage = readUsage(chunk.usage);
+        await write(`data: ${JSON.stringify(chunk)}\n\n`);
+      }
+      return;
+    }
+    if (ev.data === '[DONE]') {
+      sawDone = true;
+      await write(formatSse(ev));
+      return;
+    }
+    // Only chunks that carry a usage object are parsed; the rest pass through untouched.
+    if (ev.data.includes('"usage":{') || ev.data.includes('"usage": {')) {
+      const chunk = safeParse(ev.data) as { usage?: unknown; choices?: unknown[] } | null;
+      const u = readUsage(chunk?.usage);
+      if (u) usage = u;
+      if (prepared.hideUsageChunk && chunk && Array.isArray(chunk.choices) && chunk.choices.length === 0) return;
+    }
+    await write(formatSse(ev));
+  };
+
+  try {
+    for await (const piece of res.body) {
+      for (const ev of parser.push(piece as Buffer)) await emitEvent(ev);
+    }
+    for (const ev of parser.end()) await emitEvent(ev);
+    if (prepared.mapper) {
+      for (const chunk of prepared.mapper.finish()) {
+        if (chunk.usage) usage = readUsage(chunk.usage);
+        await write(`data: ${JSON.stringify(chunk)}\n\n`);
+      }
+      await write('data: [DONE]\n\n');
+      sawDone = true;
+    }
+    out.end();
+    return { status: 200, usage, errorCode: sawDone ? null : 'stream_incomplete' };
+  } catch (err) {
+    if (abort.signal.aborted && reply.raw.destroyed) {
+      out.destroy();
+      return { status: 499, usage, errorCode: 'client_closed' };
+    }
+    // Headers are gone: the failure is told in-band as an error event, then the stream ends.
+    const ge = upstreamFailure(err, input.route.provider.adapter.displayName);
+    out.end(`data: ${JSON.stringify(ge.toJSON())}\n\n`);
+    return { status: ge.status, usage, errorCode: ge.code };
+  }
+}
+
+/** Reads an upstream error answer into our envelope, masking any key it echoes. */
+async function upstreamError(res: UpstreamResponse, input: ForwardInput): Promise<GatewayError> {
+  const provider = input.route.provider.adapter;
+  const text = await res.body.text().catch(() => '');
+  const secrets = input.upstreamKey.key ? [input.upstreamKey.key.reveal()] : [];
+  const status = res.statusCode;
+  // The gateway's own key was refused: the client did nothing wrong, and must not be told 401.
+  if (input.upstreamKey.custody === 'server' && (status === 401 || status === 403)) {
+    return new GatewayError(502, 'upstream_error', 'upstream_auth_failed', `The ${provider.displayName} upstream refused the gateway's provider key. An operator must check it.`);
+  }
+  const parsed = safeParse(text);
+  if (provider.mapError && parsed) {
+    const m = provider.mapError(status, parsed);
+    return new GatewayError(m.status, m.type, m.code, redactText(m.message, secrets));
+  }
+  const e = (parsed as { error?: { message?: unknown; type?: unknown; code?: unknown } } | null)?.error;
+  const clientStatus = status >= 500 ? 502 : status;
+  if (e && typeof e.message === 'string') {
+    const code = typeof e.code === 'string' ? e.code : typeof e.type === 'string' ? e.type : 'upstream_error';
+    return new GatewayError(clientStatus, errorTypeForStatus(status), redactText(code, secrets).slice(0, 100), redactText(e.message, secrets).slice(0, 2000));
+  }
+  return new GatewayError(clientStatus, errorTypeForStatus(status), 'upstream_error', `The ${provider.displayName} upstream answered with status ${status}.`);
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function readUsage(u: unknown): Usage | null {
+  if (!u || typeof u !== 'object') return null;
+  const o = u as Record<string, unknown>;
+  const prompt = typeof o.prompt_tokens === 'number' ? o.prompt_tokens : 0;
+  const completion = typeof o.completion_tokens === 'number' ? o.completion_tokens : 0;
+  const total = typeof o.total_tokens === 'number' ? o.total_tokens : prompt + completion;
+  return { ...(o as object), prompt_tokens: prompt, completion_tokens: completion, total_tokens: total } as Usage;
+}

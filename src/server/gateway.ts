@@ -1,0 +1,96 @@
+/**
+ * Start-up and shutdown of a gateway process: config -> store (migrated) -> providers and
+ * keys -> app -> listen. Shutdown drains in-flight requests and streams, then flushes usage.
+ */
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { DestinationStream } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { KeyAuthenticator } from '../auth/key-authenticator.js';
+import { loadConfig, ConfigError, type LoadOptions, type LoadedConfig } from '../config/load.js';
+import type { ProviderAdapter } from '../core/provider.js';
+import { ProviderRegistry, plainEnvKeyReader, type KeyReader } from '../providers/registry.js';
+import { openStore, type Store } from '../store/connect.js';
+import { ApiKeyRepository } from '../store/repositories/api-keys.js';
+import { RequestRepository } from '../store/repositories/requests.js';
+import { UpstreamClient } from '../upstream/http-client.js';
+import { UsageWriter } from '../usage/usage-writer.js';
+import { buildApp } from './app.js';
+import type { GatewayContext } from './context.js';
+import { createLogger } from './logger.js';
+
+export interface StartOptions extends LoadOptions {
+  /** Where log lines go (default: stdout). */
+  logDestination?: DestinationStream;
+  /** Called once, on the first start of an empty store, with the new admin key. Never logged. */
+  onFirstAdminKey?: (key: string) => void;
+  /** Reads provider keys from the environment (default: plain values). */
+  keyReader?: KeyReader;
+  extraAdapters?: readonly ProviderAdapter[];
+  listen?: boolean;
+}
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  ctx: GatewayContext;
+  loaded: LoadedConfig;
+  /** `http://host:port` once listening. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startGateway(opts: StartOptions = {}): Promise<RunningGateway> {
+  const env = opts.env ?? process.env;
+  const loaded = loadConfig(opts);
+  const { config } = loaded;
+  const logger = createLogger({ level: config.log.level, destination: opts.logDestination });
+
+  const registry = new ProviderRegistry(config, env, opts.keyReader ?? plainEnvKeyReader(env), opts.extraAdapters);
+  if (config.keyMode === 'server' && registry.withServerKeys().length === 0) {
+    const names = registry.all().filter((p) => p.adapter.env.apiKey).map((p) => p.adapter.env.apiKey);
+    throw new ConfigError(`KEY_MODE=server but no provider key is configured. Set ${names.slice(0, 4).join(', ')} (or another provider's key), or use KEY_MODE=passthrough to let clients bring their own keys.`);
+  }
+
+  mkdirSync(loaded.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore(loaded.databaseUrl);
+  const keyRepo = new ApiKeyRepository(store);
+  if (config.auth.enabled && (await keyRepo.count()) === 0) {
+    const { key } = await keyRepo.create({ name: 'admin', scopes: ['admin', 'read', 'write'] });
+    opts.onFirstAdminKey?.(key);
+  }
+
+  const usage = new UsageWriter(new RequestRepository(store), {
+    ...config.usage,
+    onError: (err, lost) => logger.error({ err, lost }, 'usage batch could not be written'),
+  });
+  const upstream = new UpstreamClient(config.upstream);
+  const ctx: GatewayContext = { config, registry, store, keys: new KeyAuthenticator(store, keyRepo), usage, upstream, logger };
+  const app = await buildApp(ctx);
+
+  let url = '';
+  if (opts.listen !== false) {
+    await app.listen({ host: config.server.host, port: config.server.port });
+    const addr = app.server.address() as AddressInfo;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    url = `http://${host}:${addr.port}`;
+  } else {
+    await app.ready();
+  }
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      // Stop accepting; in-flight requests and streams finish, up to the shutdown timeout.
+      const force = setTimeout(() => app.server.closeAllConnections(), config.server.shutdownTimeoutMs);
+      force.unref();
+      await app.close();
+      clearTimeout(force);
+      await usage.close();
+      await upstream.close();
+      await store.close();
+    })());
+
+  return { app, ctx, loaded, url, close };
+}
+
+export type { Store };

@@ -1,0 +1,22 @@
+/** Liveness and readiness. Neither needs auth, and neither says anything secret. */
+import type { FastifyInstance } from 'fastify';
+import type { GatewayContext } from '../context.js';
+
+export async function healthRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const checks: Record<string, { ok: boolean; detail?: string }> = {};
+    try {
+      await ctx.store.ping();
+      checks.store = { ok: true };
+    } catch {
+      checks.store = { ok: false, detail: 'the database is not reachable' };
+    }
+    const usable = ctx.registry.all().filter((p) => p.serverKey || ctx.config.keyMode !== 'server' || p.adapter.keyOptional);
+    checks.providers = usable.length > 0 ? { ok: true, detail: `${usable.length} usable` } : { ok: false, detail: 'no provider is usable' };
+    const ok = Object.values(checks).every((c) => c.ok);
+    reply.code(ok ? 200 : 503);
+    return { status: ok ? 'ready' : 'not_ready', checks };
+  });
+}

@@ -1,0 +1,58 @@
+/** The OpenAI-compatible public API: chat completions, embeddings, models. Handlers stay thin. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ChatCompletionRequest, EmbeddingsRequest } from '../../core/openai-types.js';
+import { makeAuthenticate, requireScope } from '../authenticate.js';
+import type { GatewayContext } from '../context.js';
+import { resolveUpstreamKey } from '../custody.js';
+import { forward, type CallOutcome, type Endpoint } from '../forward.js';
+import { chatCompletionBodySchema, embeddingsBodySchema } from '../schemas.js';
+
+export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  app.decorateRequest('principal', null);
+  app.decorateRequest('clientProviderKey', null);
+  app.addHook('onRequest', makeAuthenticate(ctx));
+
+  const call = (endpoint: Endpoint) =>
+    async function handler(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+      requireScope(req, 'write');
+      const body = req.body as ChatCompletionRequest | EmbeddingsRequest;
+      const started = performance.now();
+      const route = ctx.registry.resolve(body.model);
+      const upstreamKey = resolveUpstreamKey(ctx.config.keyMode, route.provider, req.clientProviderKey);
+      let outcome: CallOutcome = { status: 500, usage: null, errorCode: 'internal_error' };
+      try {
+        outcome = await forward(ctx.upstream, req, reply, { endpoint, route, body, upstreamKey, totalTimeoutMs: ctx.config.upstream.totalTimeoutMs });
+      } catch (err) {
+        const e = err as { status?: number; code?: string };
+        outcome = { status: e.status ?? 500, usage: null, errorCode: e.code ?? 'internal_error' };
+        throw err;
+      } finally {
+        // Recorded after the fact and written in batches: nothing here waits for the store.
+        ctx.usage.record({
+          request_id: String(req.id),
+          ts: Date.now(),
+          key_id: req.principal?.keyId ?? null,
+          provider: route.provider.id,
+          model: route.model,
+          endpoint,
+          status: outcome.status,
+          latency_ms: Math.round(performance.now() - started),
+          prompt_tokens: outcome.usage?.prompt_tokens ?? null,
+          completion_tokens: outcome.usage?.completion_tokens ?? null,
+          total_tokens: outcome.usage?.total_tokens ?? null,
+          stream: endpoint === 'chat' && (body as ChatCompletionRequest).stream === true ? 1 : 0,
+          custody: upstreamKey.custody,
+          error_code: outcome.errorCode,
+        });
+      }
+    };
+
+  app.post('/v1/chat/completions', { schema: { body: chatCompletionBodySchema } }, call('chat'));
+  app.post('/v1/embeddings', { schema: { body: embeddingsBodySchema } }, call('embeddings'));
+
+  app.get('/v1/models', async (req) => {
+    requireScope(req, 'read');
+    const created = 0;
+    return { object: 'list', data: ctx.registry.listModels().map((m) => ({ id: m.id, object: 'model', created, owned_by: m.owned_by })) };
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * Opens the store: SQLite (embedded default, WAL) or PostgreSQL, behind one Kysely handle,
+ * applies migrations, and exposes a cheap synchronous "did anything change elsewhere?" check
+ * that caches use to drop stale entries (e.g. a key revoked by the CLI in another process).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { migrationProvider, type Dialect } from './migrations.js';
+import type { Database } from './schema.js';
+
+export const CHANGE_CHANNEL = 'keygate_changed';
+
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** True when another connection or process committed changes since the last call. */
+  changedElsewhere(): boolean;
+  /** Tells other processes that shared state (keys, rules) changed. */
+  notifyChange(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openStore(url: string, opts: { migrate?: boolean } = {}): Promise<Store> {
+  const store = url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length)) : await openPostgres(url);
+  if (opts.migrate !== false) await migrate(store);
+  return store;
+}
+
+async function migrate(store: Store): Promise<void> {
+  const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function openSqlite(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const raw = new BetterSqlite3(path);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = NORMAL');
+  raw.pragma('busy_timeout = 5000');
+  raw.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  // data_version changes when another connection commits: a ~1 µs check instead of a query.
+  const dataVersion = raw.prepare('PRAGMA data_version').pluck();
+  let seen = dataVersion.get() as number;
+  return {
+    db,
+    dialect: 'sqlite',
+    changedElsewhere() {
+      const v = dataVersion.get() as number;
+      if (v === seen) return false;
+      seen = v;
+      return true;
+    },
+    async notifyChange() {
+      /* other processes see data_version move */
+    },
+    async ping() {
+      raw.prepare('SELECT 1').get();
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+async function openPostgres(url: string): Promise<Store> {
+  // int8 (bigint) and numeric columns as JS numbers: our values are epoch ms and counters.
+  const types = {
+    getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+      oid === 20 || oid === 1700 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
+  };
+  const pool = new pg.Pool({ connectionString: url, max: 10, types: types as pg.CustomTypesConfig });
+  pool.on('error', () => {
+    /* an idle client failed; the pool replaces it and the next query reports real errors */
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+
+  let changed = false;
+  const listener = new pg.Client({ connectionString: url });
+  listener.on('error', () => {
+    changed = true; // without notifications, assume everything may have changed
+  });
+  await listener.connect();
+  listener.on('notification', () => {
+    changed = true;
+  });
+  await listener.query(`LISTEN ${CHANGE_CHANNEL}`);
+
+  return {
+    db,
+    dialect: 'postgres',
+    changedElsewhere() {
+      if (!changed) return false;
+      changed = false;
+      return true;
+    },
+    async notifyChange() {
+      await sql`SELECT pg_notify(${CHANGE_CHANNEL}, '')`.execute(db);
+    },
+    async ping() {
+      await sql`SELECT 1`.execute(db);
+    },
+    async close() {
+      await listener.end().catch(() => undefined);
+      await db.destroy();
+    },
+  };
+}

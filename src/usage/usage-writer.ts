@@ -1,0 +1,61 @@
+/**
+ * Batches usage records off the request path: `record()` only pushes to an array; a timer
+ * (or a full batch) writes them in one transaction. `close()` flushes what is left, so a
+ * graceful shutdown loses nothing; a crash loses at most the last batch.
+ */
+import type { RequestRecord, RequestRepository } from '../store/repositories/requests.js';
+
+export interface UsageWriterOptions {
+  flushIntervalMs: number;
+  batchSize: number;
+  onError?: (err: unknown, lost: number) => void;
+}
+
+export class UsageWriter {
+  #pending: RequestRecord[] = [];
+  #timer: NodeJS.Timeout | null = null;
+  #flushing: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(
+    private readonly repo: RequestRepository,
+    private readonly opts: UsageWriterOptions,
+  ) {}
+
+  record(r: RequestRecord): void {
+    this.#pending.push(r);
+    if (this.#pending.length >= this.opts.batchSize) void this.flush();
+    else if (!this.#timer && !this.#closed) {
+      this.#timer = setTimeout(() => void this.flush(), this.opts.flushIntervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  /** Writes everything recorded so far; flushes are serialised so batches keep their order. */
+  flush(): Promise<void> {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#flushing = this.#flushing.then(async () => {
+      if (batch.length === 0) return;
+      try {
+        await this.repo.insertMany(batch);
+      } catch (err) {
+        this.opts.onError?.(err, batch.length);
+      }
+    });
+    return this.#flushing;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.flush();
+  }
+}

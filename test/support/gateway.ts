@@ -1,0 +1,59 @@
+/** Starts a real gateway on loopback for a test: its own data dir, logs kept for the leak scan. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { writeFileSync } from 'node:fs';
+import type { ConfigInput } from '../../src/config/schema.js';
+import { startGateway, type RunningGateway, type StartOptions } from '../../src/server/gateway.js';
+import { logSink, recordSecret } from './artifacts.js';
+
+export interface TestGateway extends RunningGateway {
+  adminKey: string;
+  dataDir: string;
+  logLines(): string[];
+  stop(): Promise<void>;
+}
+
+export async function startTestGateway(opts: {
+  label: string;
+  env?: Record<string, string>;
+  config?: ConfigInput;
+  databaseUrl?: string;
+  start?: Partial<StartOptions>;
+}): Promise<TestGateway> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'keygate-test-'));
+  for (const [k, v] of Object.entries(opts.env ?? {})) if (/KEY/.test(k) && v) recordSecret(v);
+  let file: string | undefined;
+  if (opts.config) {
+    file = join(dataDir, 'keygate.yaml');
+    writeFileSync(file, stringify(opts.config));
+  }
+  const sink = logSink(opts.label);
+  let adminKey = '';
+  const env: NodeJS.ProcessEnv = {
+    KEYGATE_DATA_DIR: dataDir,
+    KEYGATE_PORT: '0',
+    KEYGATE_LOG_LEVEL: 'debug',
+    ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
+    ...opts.env,
+  };
+  const gw = await startGateway({
+    env,
+    file,
+    logDestination: sink,
+    onFirstAdminKey: (k) => (adminKey = recordSecret(k)),
+    ...opts.start,
+  });
+  return {
+    ...gw,
+    adminKey,
+    dataDir,
+    logLines: () => sink.lines(),
+    stop: async () => {
+      await gw.close();
+      sink.end();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

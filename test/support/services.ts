@@ -1,0 +1,44 @@
+/**
+ * Real services for tests. Locally a missing PostgreSQL or Redis skips the tests that need
+ * it, visibly; in CI (KEYGATE_REQUIRE_SERVICES=1) it fails them.
+ */
+import pg from 'pg';
+import { randomBytes } from 'node:crypto';
+
+export const REQUIRE_SERVICES = process.env.KEYGATE_REQUIRE_SERVICES === '1';
+export const POSTGRES_URL = process.env.KEYGATE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export async function postgresAvailable(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await c.connect();
+    await c.query('SELECT 1');
+    return true;
+  } catch (err) {
+    if (REQUIRE_SERVICES) throw new Error(`PostgreSQL is required (KEYGATE_REQUIRE_SERVICES=1) but not reachable at ${POSTGRES_URL}: ${(err as Error).message}`);
+    console.warn(`[skip] PostgreSQL not reachable at ${POSTGRES_URL}; PostgreSQL tests are skipped`);
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** A throw-away database; returns its URL and a function that drops it. */
+export async function createTempDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `kg_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: POSTGRES_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
