@@ -24,6 +24,8 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
   });
 
+  // JSON only: Fastify would otherwise accept text/plain bodies too.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(makeErrorHandler(bodyLimit));
   app.setNotFoundHandler((_req, reply) => sendError(reply, errors.notFound()));
   app.addHook('onRequest', async (req, reply) => {

@@ -83,8 +83,13 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
       // Stop accepting; in-flight requests and streams finish, up to the shutdown timeout.
       const force = setTimeout(() => app.server.closeAllConnections(), config.server.shutdownTimeoutMs);
       force.unref();
+      // A connection whose stream finishes during the drain goes idle and would otherwise
+      // be kept open for the whole keep-alive time.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      sweep.unref();
       await app.close();
       clearTimeout(force);
+      clearInterval(sweep);
       await usage.close();
       await upstream.close();
       await store.close();

@@ -140,7 +140,8 @@ export async function startMockOpenAI(): Promise<MockOpenAI> {
     }
     for (const word of answer.split(/(?= )/)) res.write(chunk({ content: word }, null));
     if (model === 'mock-cut-stream') {
-      res.destroy();
+      // Cut only after the words have left, as a dropped connection mid-answer would.
+      res.write(': cut\n\n', () => setTimeout(() => res.destroy(), 20));
       return;
     }
     res.write(chunk({}, 'stop'));

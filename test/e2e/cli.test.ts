@@ -1,0 +1,174 @@
+/**
+ * The CLI as a user runs it, in child processes: init, keys, serve, refusal to start on a bad
+ * config, and a graceful shutdown that drains an in-flight stream and flushes its usage.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/connect.js';
+import { logSink, recordSecret } from '../support/artifacts.js';
+import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const CLI = [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cli/main.ts')];
+const SERVER_KEY = recordSecret('sk-proj-CLIserverkey0123456789abcdefghijklmnopq');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...extra };
+  return env;
+}
+
+function run(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [...CLI, ...args], { env: cleanEnv(env), cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}
+
+function keyIn(text: string): string {
+  const m = /kg-[A-Za-z0-9_-]{43}/.exec(text);
+  if (!m) throw new Error(`no key in output: ${text.slice(0, 200)}`);
+  return recordSecret(m[0]);
+}
+
+describe('keygate init and keys', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'keygate-cli-'));
+  const env = { KEYGATE_DATA_DIR: dataDir };
+
+  it('init creates the store and prints an admin key once', async () => {
+    const first = await run(['init'], env);
+    expect(first.code).toBe(0);
+    keyIn(first.stdout);
+    expect(statSync(dataDir).mode & 0o077).toBe(0);
+    const second = await run(['init'], env);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/already initialised/);
+    expect(second.stdout).not.toMatch(/kg-[A-Za-z0-9_-]{43}/);
+  });
+
+  it('keys create / list / revoke', async () => {
+    const created = await run(['keys', 'create', '--name', 'app1', '--scopes', 'read,write', '--expires', '30d'], env);
+    expect(created.code).toBe(0);
+    const key = keyIn(created.stdout);
+    const listed = await run(['keys', 'list', '--json'], env);
+    expect(listed.code).toBe(0);
+    const rows = JSON.parse(listed.stdout) as Array<{ name: string; status: string; prefix: string }>;
+    expect(rows.find((r) => r.name === 'app1')).toMatchObject({ status: 'active', prefix: `${key.slice(0, 7)}...` });
+    expect(listed.stdout).not.toContain(key);
+    const revoked = await run(['keys', 'revoke', 'app1'], env);
+    expect(revoked.code).toBe(0);
+    const after = JSON.parse((await run(['keys', 'list', '--json'], env)).stdout) as Array<{ name: string; status: string }>;
+    expect(after.find((r) => r.name === 'app1')?.status).toBe('revoked');
+    const again = await run(['keys', 'revoke', 'app1'], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/No active key/);
+  });
+
+  it('refuses bad arguments with a clear message', async () => {
+    const r = await run(['keys', 'create', '--name', 'x', '--scopes', 'root'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unknown scope 'root'/);
+  });
+});
+
+describe('keygate serve refuses to start on a bad configuration', () => {
+  it('KEY_MODE=server without any provider key names the variables and the alternative', async () => {
+    const r = await run(['serve'], { KEYGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'keygate-cli-')), KEY_MODE: 'server' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('OPENAI_API_KEY');
+    expect(r.stderr).toContain('KEY_MODE=passthrough');
+  });
+
+  it('a bad config file names the field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keygate-cli-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'keyMode: sometimes\n');
+    const r = await run(['--config', file, 'serve'], { KEYGATE_DATA_DIR: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('keyMode');
+    expect(r.stderr).toContain('server, passthrough, auto');
+  });
+
+  it('a bad --port is refused', async () => {
+    const r = await run(['serve', '--port', 'http'], { KEYGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'keygate-cli-')) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--port must be a whole number/);
+  });
+});
+
+describe('keygate serve: graceful shutdown', () => {
+  let mock: MockOpenAI;
+  let child: ChildProcess;
+  const dataDir = mkdtempSync(join(tmpdir(), 'keygate-cli-serve-'));
+  let url = '';
+  let adminKey = '';
+  let exited: Promise<number | null>;
+
+  beforeAll(async () => {
+    mock = await startMockOpenAI();
+    const sink = logSink('cli-serve');
+    child = spawn(process.execPath, [...CLI, 'serve', '--port', '0'], {
+      env: cleanEnv({ KEYGATE_DATA_DIR: dataDir, OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url, KEY_MODE: 'server' }),
+      cwd: ROOT,
+    });
+    exited = new Promise((r) => child.on('exit', (code) => r(code)));
+    let out = '';
+    await new Promise<void>((ready, fail) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        // The log is the JSON lines; the first-start banner (the admin key, shown once) is not.
+        for (const line of d.toString().split('\n')) if (line.startsWith('{')) sink.write(`${line}\n`);
+        out += d.toString();
+        const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+        if (m && !url) {
+          url = m[1];
+          adminKey = keyIn(out);
+          ready();
+        }
+      });
+      child.stderr!.on('data', (d: Buffer) => sink.write(d));
+      child.on('exit', () => fail(new Error(`serve exited early: ${out.slice(0, 500)}`)));
+    });
+  });
+  afterAll(async () => {
+    child.kill('SIGKILL');
+    await mock.close();
+  });
+
+  it('on SIGTERM, finishes the in-flight stream, flushes its usage and exits 0', async () => {
+    const firstChunk = mock.firstChunkSent();
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
+      body: JSON.stringify({ model: 'mock-gated-stream', messages: [{ role: 'user', content: 'hi' }], stream: true }),
+    });
+    expect(res.status).toBe(200);
+    await firstChunk;
+    child.kill('SIGTERM');
+    // New connections are refused while the old stream is still being served.
+    await new Promise((r) => setTimeout(r, 100));
+    mock.release();
+    const text = await res.text();
+    expect(text).toContain('Hello');
+    expect(text.trim().endsWith('data: [DONE]')).toBe(true);
+    expect(await exited).toBe(0);
+    const store = await openStore(`sqlite:${join(dataDir, 'keygate.db')}`);
+    try {
+      const row = await store.db.selectFrom('requests').selectAll().where('model', '=', 'mock-gated-stream').executeTakeFirst();
+      expect(row).toMatchObject({ status: 200, stream: 1, total_tokens: 16 });
+    } finally {
+      await store.close();
+    }
+  });
+});
