@@ -1,0 +1,4 @@
+export * from './scopes.js';
+export * from './signing-keys.js';
+export * from './signed-tokens.js';
+export * from './api-gateway-auth.js';
