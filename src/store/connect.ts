@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import { migrationProvider, type Dialect } from './migrations.js';
+import { migrationProvider, type Dialect } from './migrations/index.js';
 import type { Database } from './schema.js';
 
 export const CHANGE_CHANNEL = 'keygate_changed';

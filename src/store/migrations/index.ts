@@ -1,0 +1,21 @@
+/**
+ * Migrations as a static map (Kysely's recommendation): no file-system scanning, so the
+ * same list runs from source, from dist/ and from a bundle. One file per migration; never
+ * edit a shipped one, add a new file and one line below.
+ */
+import type { Migration, MigrationProvider } from 'kysely';
+import { dialectTypes, type Dialect, type MigrationFactory } from './dialect.js';
+import { keysAndRequests } from './0001-keys-and-requests.js';
+
+export type { Dialect };
+
+const MIGRATIONS: ReadonlyArray<readonly [string, MigrationFactory]> = [
+  ['0001_keys_and_requests', keysAndRequests],
+];
+
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  const t = dialectTypes(dialect);
+  return {
+    getMigrations: async () => Object.fromEntries(MIGRATIONS.map(([name, make]) => [name, make(t)])) as Record<string, Migration>,
+  };
+}
