@@ -2,3 +2,4 @@ export * from './scopes.js';
 export * from './signing-keys.js';
 export * from './signed-tokens.js';
 export * from './api-gateway-auth.js';
+export * from './ip-rules.js';
