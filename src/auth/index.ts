@@ -3,3 +3,4 @@ export * from './signing-keys.js';
 export * from './signed-tokens.js';
 export * from './api-gateway-auth.js';
 export * from './ip-rules.js';
+export * from './client-ip.js';
