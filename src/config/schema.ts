@@ -51,9 +51,25 @@ export const configSchema = z
         bodyLimit: z.number().int().min(1024).default(4 * 1024 * 1024),
         /** How long a graceful shutdown waits for in-flight requests and streams. */
         shutdownTimeoutMs: ms.default(30_000),
+        /** Deepest JSON nesting accepted in a body. */
+        maxJsonDepth: z.number().int().min(4).max(1000).default(64),
+        /** Serve HTTPS directly with these PEM files. */
+        tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().optional(),
+        /** Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (CIDRs). None by default. */
+        trustProxy: z.array(z.string().min(1)).default([]),
+        /** Refuse plain HTTP (unless it arrived as HTTPS at a trusted proxy). */
+        requireHttps: z.boolean().default(false),
+        cors: z
+          .object({
+            /** Allowed browser origins, e.g. https://app.example.com. None by default. */
+            origins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'must be an origin like https://app.example.com (scheme, host, optional port; no path) or *')).default([]),
+            maxAgeSeconds: z.number().int().min(0).max(86_400).default(600),
+          })
+          .strict()
+          .default({ origins: [], maxAgeSeconds: 600 }),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8787, bodyLimit: 4 * 1024 * 1024, shutdownTimeoutMs: 30_000 }),
+      .default({ host: '127.0.0.1', port: 8787, bodyLimit: 4 * 1024 * 1024, shutdownTimeoutMs: 30_000, maxJsonDepth: 64, trustProxy: [], requireHttps: false, cors: { origins: [], maxAgeSeconds: 600 } }),
     keyMode: keyModeSchema.default('auto'),
     auth: z
       .object({

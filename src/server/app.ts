@@ -8,12 +8,21 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { errors } from '../core/errors.js';
 import type { GatewayContext } from './context.js';
 import { makeErrorHandler, sendError } from './error-handler.js';
+import { makeCors } from './hardening/cors.js';
+import { installJsonParser } from './hardening/json-body.js';
+import { makeSecurityHeaders } from './hardening/security-headers.js';
 import { healthRoutes } from './routes/health.js';
 import { openAIRoutes } from './routes/openai-api.js';
 
-export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
-  const bodyLimit = ctx.config.server.bodyLimit;
+export interface AppOptions {
+  /** PEM key and certificate, to serve HTTPS directly. */
+  https?: { key: Buffer; cert: Buffer };
+}
+
+export async function buildApp(ctx: GatewayContext, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const { bodyLimit } = ctx.config.server;
   const app = Fastify({
+    ...(opts.https ? { https: opts.https } : {}),
     loggerInstance: ctx.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
@@ -24,13 +33,18 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
   });
 
-  // JSON only: Fastify would otherwise accept text/plain bodies too.
+  // JSON only (Fastify would also take text/plain), with a nesting limit.
   app.removeContentTypeParser('text/plain');
+  installJsonParser(app, ctx.config.server.maxJsonDepth);
   app.setErrorHandler(makeErrorHandler(bodyLimit));
   app.setNotFoundHandler((_req, reply) => sendError(reply, errors.notFound()));
+  const isHttps = (req: { raw: { socket: unknown } }) => Boolean((req.raw.socket as { encrypted?: boolean }).encrypted);
+  const securityHeaders = makeSecurityHeaders(isHttps);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    await securityHeaders(req, reply);
   });
+  app.addHook('onRequest', makeCors(ctx.config.server.cors));
   // One access line per request, after the response: never the body, never a header value.
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ reqId: req.id, method: req.method, path: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime), key: req.principal?.keyId }, 'request');

@@ -2,7 +2,7 @@
  * Start-up and shutdown of a gateway process: config -> store (migrated) -> providers and
  * keys -> app -> listen. Shutdown drains in-flight requests and streams, then flushes usage.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -65,14 +65,14 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   });
   const upstream = new UpstreamClient(config.upstream);
   const ctx: GatewayContext = { config, registry, store, keys: new KeyAuthenticator(store, keyRepo), usage, upstream, logger };
-  const app = await buildApp(ctx);
+  const app = await buildApp(ctx, { https: readTls(config.server.tls) });
 
   let url = '';
   if (opts.listen !== false) {
     await app.listen({ host: config.server.host, port: config.server.port });
     const addr = app.server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    url = `http://${host}:${addr.port}`;
+    url = `${config.server.tls ? 'https' : 'http'}://${host}:${addr.port}`;
   } else {
     await app.ready();
   }
@@ -96,6 +96,18 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     })());
 
   return { app, ctx, loaded, url, close };
+}
+
+function readTls(tls: { certFile: string; keyFile: string } | undefined): { key: Buffer; cert: Buffer } | undefined {
+  if (!tls) return undefined;
+  const read = (file: string, field: string) => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new ConfigError(`server.tls.${field}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}). Give the path of a PEM file.`);
+    }
+  };
+  return { cert: read(tls.certFile, 'certFile'), key: read(tls.keyFile, 'keyFile') };
 }
 
 export type { Store };

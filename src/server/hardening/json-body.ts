@@ -1,0 +1,47 @@
+/**
+ * The JSON body parser: refuses nesting deeper than the configured limit before parsing
+ * (a linear scan of the raw text), so a deeply nested body cannot exhaust the stack of any
+ * code that walks it later.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errors } from '../../core/errors.js';
+
+export function jsonDepthExceeds(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > maxDepth) return true;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return false;
+}
+
+const PROTO = new Error('__proto__');
+function refuseProto(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw PROTO;
+  return value;
+}
+
+export function installJsonParser(app: FastifyInstance, maxDepth: number): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req: FastifyRequest, body: string | Buffer, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.length === 0) return done(errors.badJson(), undefined);
+    if (jsonDepthExceeds(text, maxDepth)) return done(errors.invalidBody(`The JSON body is nested deeper than ${maxDepth} levels.`), undefined);
+    try {
+      // `__proto__` keys are refused, as Fastify's own parser does; the reviver only runs
+      // for the rare body that contains the word.
+      done(null, text.includes('__proto__') ? JSON.parse(text, refuseProto) : JSON.parse(text));
+    } catch (err) {
+      done(err === PROTO ? errors.invalidBody('The JSON body must not contain a "__proto__" key.') : errors.badJson(), undefined);
+    }
+  });
+}
