@@ -13,13 +13,15 @@ export function runPrefix(tag: string): string {
 /** null when Redis answers PING, otherwise why not. */
 export async function probeRedis(url: string = REDIS_URL): Promise<string | null> {
   const r = new Redis(url, { lazyConnect: true, connectTimeout: 1500, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => {});
+  // The socket error (ECONNREFUSED...) says more than the "Connection is closed" rejection.
+  let cause = '';
+  r.on('error', (e: Error) => (cause ||= e.message));
   try {
     await r.connect();
     await r.ping();
     return null;
   } catch (err) {
-    return `Redis unreachable at ${url}: ${err instanceof Error ? err.message : String(err)}`;
+    return `Redis unreachable at ${url}: ${cause || (err instanceof Error ? err.message : String(err))}`;
   } finally {
     r.disconnect();
   }
