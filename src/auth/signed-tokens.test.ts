@@ -68,6 +68,15 @@ describe('signed tokens: issue and verify', () => {
     expect(claims.jti).toBe(payload.jti);
   });
 
+  it('round-trips aud, iss and nbf on issued tokens', async () => {
+    const svc = service({ audience: ['keygate', 'other'], issuer: 'https://gw.example' });
+    const issued = await svc.sign({ clientId: 'a', scopes: 'read', notBefore: NOW_S + 60 });
+    expect(await reasonOf(svc.verify(issued.token))).toBe('not_yet_valid');
+    const later = service({ audience: 'keygate', issuer: 'https://gw.example' }, NOW + 61_000);
+    await expect(later.verify(issued.token)).resolves.toMatchObject({ aud: 'keygate', iss: 'https://gw.example', nbf: NOW_S + 60 });
+    expect(await reasonOf(service({ audience: 'someone-else', issuer: 'https://gw.example' }, NOW + 61_000).verify(issued.token))).toBe('invalid_claims');
+  });
+
   it('gives every token a different random jti', async () => {
     const svc = service();
     const a = await svc.sign({ clientId: 'a', scopes: 'read' });
