@@ -1,0 +1,1 @@
+export { azureOpenAI, createAzureOpenAIAdapter, mapAzureError, type AzureOpenAIOptions } from './adapter.js';
