@@ -3,7 +3,7 @@
  * no await in between is atomic: that is the whole concurrency story here.
  */
 import type { Backend, ReserveOutcome } from './core.js';
-import { admits, type Check } from './plan.js';
+import { admits, type Check, type QuotaField } from './plan.js';
 
 interface Bucket {
   level: number;
@@ -12,8 +12,11 @@ interface Bucket {
   drainAt: number;
 }
 
+/** One quota window of one subject, like the Redis hash. */
 interface Counter {
-  v: number;
+  req: number;
+  tok: number;
+  usd: number;
   expiresAt: number;
 }
 
@@ -126,16 +129,17 @@ export class MemoryBackend implements Backend {
   }
 
   private addCounter(c: Check, d: number, nowMs: number): number {
-    const k = `${c.key}:${c.field}`;
-    const e = this.counters.get(k);
+    const f = c.field as QuotaField;
+    let e = this.counters.get(c.key);
     if (e === undefined) {
       // A refund for a window already dropped has nothing to refund.
       if (d <= 0) return 0;
-      this.counters.set(k, { v: d, expiresAt: c.windowEndMs + this.opts.graceMs });
-      return d;
+      e = { req: 0, tok: 0, usd: 0, expiresAt: c.windowEndMs + this.opts.graceMs };
+      this.counters.set(c.key, e);
     }
-    e.v = Math.max(0, e.v + d);
-    return e.v;
+    const v = Math.max(0, e[f] + d);
+    e[f] = v;
+    return v;
   }
 
   private setBucket(c: Check, level: number, nowMs: number): void {
@@ -167,7 +171,7 @@ export class MemoryBackend implements Backend {
       if (s.size >= c.limitValue) for (const [id, exp] of s) if (exp <= nowMs) s.delete(id);
       return s.size;
     }
-    const e = this.counters.get(`${c.key}:${c.field}`);
-    return e === undefined ? 0 : e.v;
+    const e = this.counters.get(c.key);
+    return e === undefined ? 0 : e[c.field as QuotaField];
   }
 }

@@ -8,6 +8,7 @@ import type { WindowClock, WindowKind } from './windows.js';
 
 /** Bucket: leaky bucket over one minute. Parallel: leased slots. Quota: calendar counter. */
 export type CheckKind = 'b' | 'p' | 'q';
+export type QuotaField = 'req' | 'tok' | 'usd';
 
 export interface Check {
   kind: CheckKind;
@@ -15,8 +16,8 @@ export interface Check {
   limit: LimitName;
   unit: LimitUnit;
   key: string;
-  /** Quota hash field (`req`, `tok`, `usd`); empty for other kinds. */
-  field: string;
+  /** Quota hash field; empty for other kinds. */
+  field: QuotaField | '';
   limitValue: number;
   amount: number;
   /** Bucket drain rate, units per ms. */
@@ -38,11 +39,47 @@ export interface PlanInput {
   nowMs: number;
 }
 
+/** Key strings of one subject, built once: fresh strings would be re-hashed on every Map lookup. */
+interface SubjectKeys {
+  rpm: string;
+  tpm: string;
+  par: string;
+  dayId: string;
+  day: string;
+  monthId: string;
+  month: string;
+}
+
+const KEY_CACHE_MAX = 10_000;
+
 export class Planner {
+  private readonly keys = new Map<string, SubjectKeys>();
+
   constructor(
     private readonly prefix: string,
     private readonly clock: WindowClock,
   ) {}
+
+  private keysOf(subject: string, nowMs: number): SubjectKeys {
+    const dayId = this.clock.dayWindow(nowMs).id;
+    const monthId = this.clock.monthWindow(nowMs).id;
+    let k = this.keys.get(subject);
+    if (k === undefined) {
+      if (this.keys.size >= KEY_CACHE_MAX) this.keys.clear();
+      const p = this.prefix;
+      k = { rpm: `${p}rate:${subject}:rpm`, tpm: `${p}rate:${subject}:tpm`, par: `${p}par:${subject}`, dayId: '', day: '', monthId: '', month: '' };
+      this.keys.set(subject, k);
+    }
+    if (k.dayId !== dayId) {
+      k.dayId = dayId;
+      k.day = `${this.prefix}quota:${subject}:day:${dayId}`;
+    }
+    if (k.monthId !== monthId) {
+      k.monthId = monthId;
+      k.month = `${this.prefix}quota:${subject}:month:${monthId}`;
+    }
+    return k;
+  }
 
   plan(input: PlanInput): Check[] {
     const checks: Check[] = [];
@@ -59,15 +96,15 @@ export class Planner {
   }
 
   private planSubject(out: Check[], subject: string, l: Limits, input: PlanInput): void {
-    const p = this.prefix;
-    if (l.rpm !== undefined) out.push(bucket(`${p}rate:${subject}:rpm`, subject, 'rpm', 'requests', l.rpm, 1));
-    if (l.tpm !== undefined) out.push(bucket(`${p}rate:${subject}:tpm`, subject, 'tpm', 'tokens', l.tpm, input.tokens));
+    const k = this.keysOf(subject, input.nowMs);
+    if (l.rpm !== undefined) out.push(bucket(k.rpm, subject, 'rpm', 'requests', l.rpm, 1));
+    if (l.tpm !== undefined) out.push(bucket(k.tpm, subject, 'tpm', 'tokens', l.tpm, input.tokens));
     if (l.maxParallel !== undefined) {
-      out.push(make('p', `${p}par:${subject}`, '', subject, 'maxParallel', 'parallel', l.maxParallel, 1, 0, 0, ''));
+      out.push(make('p', k.par, '', subject, 'maxParallel', 'parallel', l.maxParallel, 1, 0, 0, ''));
     }
     const hasDay = l.dailyRequests !== undefined || l.dailyTokens !== undefined || l.dailyBudgetUsd !== undefined;
     if (hasDay) {
-      const key = this.quotaKey(subject, 'day', input.nowMs);
+      const key = k.day;
       if (l.dailyRequests !== undefined) out.push(this.quota(key, 'req', subject, 'dailyRequests', 'requests', l.dailyRequests, 1, 'day', input.nowMs));
       if (l.dailyTokens !== undefined) out.push(this.quota(key, 'tok', subject, 'dailyTokens', 'tokens', l.dailyTokens, input.tokens, 'day', input.nowMs));
       if (l.dailyBudgetUsd !== undefined) {
@@ -76,7 +113,7 @@ export class Planner {
     }
     const hasMonth = l.monthlyRequests !== undefined || l.monthlyTokens !== undefined || l.monthlyBudgetUsd !== undefined;
     if (hasMonth) {
-      const key = this.quotaKey(subject, 'month', input.nowMs);
+      const key = k.month;
       if (l.monthlyRequests !== undefined) out.push(this.quota(key, 'req', subject, 'monthlyRequests', 'requests', l.monthlyRequests, 1, 'month', input.nowMs));
       if (l.monthlyTokens !== undefined) out.push(this.quota(key, 'tok', subject, 'monthlyTokens', 'tokens', l.monthlyTokens, input.tokens, 'month', input.nowMs));
       if (l.monthlyBudgetUsd !== undefined) {
@@ -85,13 +122,9 @@ export class Planner {
     }
   }
 
-  private quotaKey(subject: string, kind: WindowKind, nowMs: number): string {
-    return `${this.prefix}quota:${subject}:${kind}:${this.clock.window(kind, nowMs).id}`;
-  }
-
   private quota(
     key: string,
-    field: string,
+    field: QuotaField,
     subject: string,
     limit: LimitName,
     unit: LimitUnit,
@@ -113,7 +146,7 @@ function bucket(key: string, subject: string, limit: LimitName, unit: LimitUnit,
 function make(
   kind: CheckKind,
   key: string,
-  field: string,
+  field: QuotaField | '',
   subject: string,
   limit: LimitName,
   unit: LimitUnit,

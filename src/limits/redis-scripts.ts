@@ -25,20 +25,20 @@ local id = ARGV[2]
 local lease = tonumber(ARGV[3])
 local n = #KEYS
 local function num(x) return string.format('%.17g', x) end
+-- Returns the drained level and the stored timestamp (a clock that steps back keeps the later one).
 local function level(key, rate)
   local s = redis.call('HMGET', key, 'l', 't')
   local l = tonumber(s[1])
-  if not l then return 0 end
-  local el = now - tonumber(s[2])
-  if el < 0 then el = 0 end
+  if not l then return 0, now end
+  local t = tonumber(s[2])
+  local el = now - t
+  if el < 0 then el = 0 else t = now end
   l = l - el * rate
-  if l < 0 then return 0 end
-  return l
+  if l < 0 then l = 0 end
+  return l, t
 end
-local function setlevel(key, l, rate)
+local function setlevel(key, l, t, rate)
   if l <= 0 then redis.call('DEL', key) return end
-  local t = tonumber(redis.call('HGET', key, 't'))
-  if not t or t < now then t = now end
   redis.call('HSET', key, 'l', num(l), 't', num(t))
   redis.call('PEXPIRE', key, math.ceil(l / rate) + 1000)
 end
@@ -48,6 +48,7 @@ export const RESERVE = define(
   'reserve',
   `${COMMON}
 local used = {}
+local ts = {}
 local ok = 1
 for i = 1, n do
   local b = 3 + (i - 1) * 5
@@ -56,10 +57,14 @@ for i = 1, n do
   local amount = tonumber(ARGV[b + 3])
   local u
   if kind == 'b' then
-    u = level(KEYS[i], tonumber(ARGV[b + 4]))
+    u, ts[i] = level(KEYS[i], tonumber(ARGV[b + 4]))
   elseif kind == 'p' then
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
     u = redis.call('ZCARD', KEYS[i])
+    -- Reclaim slots of crashed processes only when they could matter.
+    if u >= limit then
+      redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+      u = redis.call('ZCARD', KEYS[i])
+    end
   else
     u = tonumber(redis.call('HGET', KEYS[i], ARGV[b + 4])) or 0
   end
@@ -68,13 +73,14 @@ for i = 1, n do
 end
 local out = { ok }
 if ok == 1 then
+  local expiring = {}
   for i = 1, n do
     local b = 3 + (i - 1) * 5
     local kind = ARGV[b + 1]
     local amount = tonumber(ARGV[b + 3])
     if kind == 'b' then
       local l = used[i] + amount
-      setlevel(KEYS[i], l, tonumber(ARGV[b + 4]))
+      setlevel(KEYS[i], l, ts[i], tonumber(ARGV[b + 4]))
       used[i] = l
     elseif kind == 'p' then
       redis.call('ZADD', KEYS[i], now + lease, id)
@@ -82,7 +88,11 @@ if ok == 1 then
       used[i] = used[i] + 1
     else
       if amount ~= 0 then used[i] = redis.call('HINCRBY', KEYS[i], ARGV[b + 4], amount) end
-      redis.call('PEXPIREAT', KEYS[i], ARGV[b + 5])
+      -- Requests, tokens and spend of one window share a hash: set its expiry once.
+      if not expiring[KEYS[i]] then
+        redis.call('PEXPIREAT', KEYS[i], ARGV[b + 5])
+        expiring[KEYS[i]] = true
+      end
     end
   end
 end
@@ -102,9 +112,10 @@ for i = 1, n do
   local v
   if kind == 'b' then
     local rate = tonumber(ARGV[b + 4])
-    v = level(KEYS[i], rate) + d
+    local l, t = level(KEYS[i], rate)
+    v = l + d
     if v < 0 then v = 0 end
-    setlevel(KEYS[i], v, rate)
+    setlevel(KEYS[i], v, t, rate)
   elseif kind == 'p' then
     redis.call('ZREM', KEYS[i], id)
     v = redis.call('ZCARD', KEYS[i])
