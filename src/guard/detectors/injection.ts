@@ -1,0 +1,106 @@
+/**
+ * Prompt injection and jailbreak patterns, by family. Run on normalised text (NFKC, no
+ * zero-width, homoglyphs folded) and on decoded layers. Every quantifier is bounded and
+ * word gaps use disjoint classes (`\s+\S+`), so each scan is linear in the input.
+ */
+import type { Pattern } from '../types.js';
+
+export type InjectionFamily =
+  | 'instruction_override'
+  | 'role_manipulation'
+  | 'prompt_extraction'
+  | 'policy_bypass'
+  | 'fake_delimiter'
+  | 'indirect_injection';
+
+export const INJECTION_FAMILIES: readonly InjectionFamily[] = [
+  'instruction_override',
+  'role_manipulation',
+  'prompt_extraction',
+  'policy_bypass',
+  'fake_delimiter',
+  'indirect_injection',
+];
+
+// A gap of up to n words between two phrases.
+const gap = (n: number): string => String.raw`(?:\s+\S+){0,${n}}?\s+`;
+
+const OVERRIDE_VERB = String.raw`(?:ignore|ignoring|disregard|forget|skip|bypass|override|overlook|neglect|omit|abandon|discard|erase|drop|scrap|set\s+aside|pay\s+no\s+attention\s+to|do\s+not\s+follow|don'?t\s+follow)`;
+const PRIOR = String.raw`(?:previous|previously|prior|above|preceding|earlier|original|initial|former|foregoing|old|existing|all|any|every|your|system|developer|given|provided|these|those|the)`;
+const RULES = String.raw`(?:instructions?|prompts?|directives?|rules|guidelines|commands|context|constraints|restrictions|programming|guidance|orders|training|safeguards|filters|limitations|policies|directions|tasks?|messages)`;
+const AI = String.raw`(?:ai|a\.i\.|llm|language\s+model|assistant|chatbot|bot|gpt|chatgpt|claude|gemini|model|agent)`;
+
+interface Spec {
+  family: InjectionFamily;
+  name: string;
+  score: number;
+  src: string;
+  flags?: string;
+}
+
+const SPECS: Spec[] = [
+  // -- instruction override
+  { family: 'instruction_override', name: 'ignore_prior', score: 85, src: String.raw`\b${OVERRIDE_VERB}\b${gap(4)}${PRIOR}${gap(2)}${RULES}\b` },
+  { family: 'instruction_override', name: 'ignore_prior_short', score: 85, src: String.raw`\b${OVERRIDE_VERB}\s+${PRIOR}\s+${RULES}\b` },
+  { family: 'instruction_override', name: 'ignore_everything', score: 80, src: String.raw`\b(?:ignore|disregard|forget|skip)\s+(?:everything|all\s+(?:of\s+)?(?:that|this|the\s+above)|anything|what)(?:\s+\S+){0,5}?\s*(?:above|before|previously|earlier|prior|so\s+far|(?:i|you)\s+(?:said|wrote|told)|you(?:'ve|\s+have|\s+were|\s+are)?\s+(?:been\s+)?(?:told|taught|given|instructed|programmed))` },
+  { family: 'instruction_override', name: 'stop_following', score: 80, src: String.raw`\b(?:stop|quit|cease|no\s+longer|never)\s+(?:following|obeying|adhering\s+to|complying\s+with|listening\s+to|follow|obey)\s+(?:your|any|all|the\s+(?:system|original|previous|above)|previous|prior|original|earlier|those|openai'?s?|anthropic'?s?)${gap(2)}?${RULES}` },
+  { family: 'instruction_override', name: 'new_instructions', score: 75, src: String.raw`\b(?:new|updated|real|actual|true|revised|override|overriding|secret|hidden)\s+(?:system\s+)?(?:instructions?|task|directives?|rules|system\s+prompt|objective|orders|prompt)\s*(?::|are\b|is\b|follow\b|-)` },
+  { family: 'instruction_override', name: 'instead_do', score: 70, src: String.raw`\b(?:instead|rather)\b,?\s+(?:you\s+(?:will|must|should)\s+)?(?:just\s+)?(?:say|print|output|respond\s+with|reply\s+with|write|return)\s+["'\u201c]` },
+  { family: 'instruction_override', name: 'from_now_on', score: 55, src: String.raw`\bfrom\s+now\s+on\b,?(?:\s+\S+){0,3}?\s+(?:you\s+(?:will|must|are|shall|should|only)|act|respond|answer|reply|only|ignore)` },
+  { family: 'instruction_override', name: 'previous_instructions_void', score: 80, src: String.raw`\b(?:previous|prior|above|earlier|original|all)\s+${RULES}\s+(?:are|is|were|have\s+been)\s+(?:now\s+)?(?:void|invalid|cancel+ed|revoked|obsolete|null|overridden|replaced|no\s+longer\s+valid|lifted|removed|disabled)` },
+  // -- role and mode manipulation
+  { family: 'role_manipulation', name: 'do_anything_now', score: 90, src: String.raw`\bdo\s+anything\s+now\b` },
+  { family: 'role_manipulation', name: 'dan_persona', score: 85, src: String.raw`\b(?:as|be|become|called|named|are|you're|act\s+like|pretend\s+to\s+be)\s+(?:a\s+|an\s+|the\s+)?(?:DAN|STAN|DUDE|AIM|ANTI-DAN|BetterDAN|Mongo\s+Tom|APOPHIS|BISH)\b`, flags: 'g' },
+  { family: 'role_manipulation', name: 'dan_tag', score: 75, src: String.raw`\[(?:DAN|JAILBREAK|🔓JAILBREAK|🔒CLASSIC|CLASSIC|STAN)\]|\bDAN\s*:|\bDAN\s+(?:mode|prompt|jailbreak)\b`, flags: 'g' },
+  { family: 'role_manipulation', name: 'mode_switch', score: 85, src: String.raw`\b(?:developer|dev|god|jailbreak|jailbroken|unrestricted|unfiltered|uncensored|evil|dan|chaos|opposite|sudo|admin|debug)\s+mode\s+(?:enabled|activated|is\s+(?:now\s+)?(?:on|enabled|active)|output|response|on)\b` },
+  { family: 'role_manipulation', name: 'enter_mode', score: 75, src: String.raw`\b(?:enable|activate|enter|switch\s+(?:in)?to|turn\s+on|simulate|unlock|you\s+are\s+(?:now\s+)?in)\s+(?:the\s+|your\s+)?(?:god|jailbreak|jailbroken|unrestricted|unfiltered|uncensored|evil|dan|chaos|no-?limits?|sudo)\s+mode\b` },
+  { family: 'role_manipulation', name: 'ai_dev_mode', score: 80, src: String.raw`\b(?:chatgpt|gpt|claude|gemini|llm|you|your)\b(?:\s+\S+){0,4}?\s+(?:with\s+)?(?:developer|god|jailbreak|jailbroken|unrestricted|unfiltered|uncensored|evil)\s+mode\b` },
+  { family: 'role_manipulation', name: 'you_are_now_free', score: 85, src: String.raw`\byou\s+are\s+(?:now\s+|no\s+longer\s+)(?:\S+\s+){0,3}?(?:free|unrestricted|unfiltered|uncensored|jailbroken|unbound|liberated|unchained|bound\s+by|restricted|limited|censored|an?\s+(?:ai|assistant|language\s+model)|chatgpt|evil|sentient)` },
+  { family: 'role_manipulation', name: 'free_from_rules', score: 75, src: String.raw`\b(?:free|freed|liberated|released|broken\s+free|break\s+free|escaped?)\s+(?:from|of)\s+(?:\S+\s+){0,3}?(?:restrictions|rules|filters|guidelines|constraints|limitations|confines|censorship|policies|programming|shackles|chains|moderation)` },
+  { family: 'role_manipulation', name: 'persona_without_limits', score: 75, src: String.raw`\b(?:pretend|imagine|act|behave|roleplay|role-play|play\s+the\s+role|simulate|you\s+are)\b(?:\s+\S+){0,6}?\s+(?:an?\s+)?(?:ai|assistant|model|chatbot|character|persona|entity|version\s+of\s+(?:yourself|chatgpt))\s+(?:\S+\s+){0,3}?(?:without|with\s+no|that\s+(?:has|have)\s+no|who\s+(?:has|have)\s+no|free\s+(?:of|from)|who\s+(?:doesn'?t|does\s+not|never|will\s+never|can)\s+(?:care|follow|refuse|have|abide|adhere|obey))` },
+  { family: 'role_manipulation', name: 'two_responses', score: 80, src: String.raw`\b(?:two|2|dual)\s+(?:different\s+)?(?:responses|answers|replies|paragraphs)\b(?:\s+\S+){0,12}?\s+(?:jailbr\S*|unfiltered|uncensored|dan|developer\s+mode|unrestricted)` },
+  { family: 'role_manipulation', name: 'stay_in_character', score: 55, src: String.raw`\b(?:stay|remain|keep)\s+in\s+character\b|\bbreak(?:ing)?\s+character\b` },
+  { family: 'role_manipulation', name: 'jailbreak_word', score: 55, src: String.raw`\bjailbr(?:eak|oken|eaking)\b` },
+  // -- system prompt extraction
+  { family: 'prompt_extraction', name: 'reveal_your_prompt', score: 80, src: String.raw`\b(?:reveal|show|print|display|output|repeat|tell|give|share|leak|dump|list|write|recite|disclose|expose|spell|paste|copy|provide|summari[sz]e|translate|what\s+(?:is|are|was|were)|what's)\b(?:\s+\S+){0,4}?\s+(?:your|the\s+(?:ai'?s?|model'?s?|assistant'?s?|bot'?s?))\s+(?:\S+\s+){0,2}?(?:instructions|prompt|directives|programming|configuration|system\s+message|initial\s+message|hidden\s+rules|rules\s+(?:you|that\s+you)\s+(?:were\s+)?(?:given|follow))\b` },
+  { family: 'prompt_extraction', name: 'system_prompt_ref', score: 75, src: String.raw`\b(?:reveal|show|print|display|output|repeat|tell|give|share|leak|dump|recite|disclose|expose|spell|paste|copy|what\s+(?:is|are|was|were)|what's|read)\b(?:\s+\S+){0,5}?\s+(?:the\s+|your\s+)?(?:system|initial|hidden|original|secret|pre|developer|first|starting)[\s_-]*(?:prompt|instructions|message|directive)s?\b` },
+  { family: 'prompt_extraction', name: 'repeat_above', score: 80, src: String.raw`\b(?:repeat|print|output|echo|copy|recite|reproduce|write\s+out|spell\s+out|return|translate|summari[sz]e)\b(?:\s+\S+){0,4}?\s+(?:the\s+)?(?:words|text|everything|all|lines?|sentences?|instructions|content|message|prompt)\s+(?:\S+\s+){0,3}?(?:above|before\s+this|prior|preceding|at\s+the\s+(?:start|beginning|top))` },
+  { family: 'prompt_extraction', name: 'beginning_of_conversation', score: 70, src: String.raw`\b(?:what|everything)\s+(?:was\s+|is\s+)?(?:written|said|stated|typed)\s+(?:at\s+the\s+)?(?:beginning|start|top)\s+of\s+(?:this|the|our)\s+(?:conversation|chat|prompt|context|document|session)` },
+  { family: 'prompt_extraction', name: 'secret_password', score: 75, src: String.raw`\b(?:reveal|tell|give|share|spell|say|print|write|what\s+is|what's|provide|hint|letters\s+of)\b(?:\s+\S+){0,4}?\s+(?:the|your)\s+(?:secret\s+)?(?:password|passphrase|pass\s+word|secret\s+(?:key|word|code))\b` },
+  { family: 'prompt_extraction', name: 'you_were_told', score: 70, src: String.raw`\b(?:what|which)\s+(?:instructions|rules|guidelines|directives)\s+(?:were\s+you|have\s+you\s+been|did\s+(?:they|the\s+developers?)\s+)\s*(?:given|told|programmed|instructed)` },
+  // -- policy bypass
+  { family: 'policy_bypass', name: 'bypass_safety', score: 85, src: String.raw`\b(?:bypass|circumvent|evade|disable|turn\s+off|deactivate|get\s+around|override|remove|ignore|ignoring|lift|drop|without)\s+(?:your|the\s+(?:ai|model|assistant)'?s?|openai'?s?|anthropic'?s?|all\s+(?:of\s+)?(?:your|the)?|any)\s*(?:\S+\s+){0,2}?(?:filters?|guardrails?|safeguards?|restrictions|censorship|moderation|alignment|content\s+polic(?:y|ies)|safety\s+(?:measures|guidelines|protocols|features|rules)|ethical\s+(?:guidelines|constraints|principles|rules)|protections|limitations)\b` },
+  { family: 'policy_bypass', name: 'no_ethics', score: 75, src: String.raw`\b(?:without|no|free\s+of|ignoring|lacks?|has\s+no|have\s+no|with\s+no)\s+(?:any\s+)?(?:ethical|moral|morals|ethics|safety|content|openai(?:'s)?|censorship|legal)\s*(?:\S+\s+){0,1}?(?:guidelines|restrictions|constraints|filters|policies|limitations|rules|considerations|boundaries|principles|concerns|standards|or\s+moral)` },
+  { family: 'policy_bypass', name: 'never_refuse', score: 65, src: String.raw`\b(?:never|don'?t|do\s+not|must\s+not|cannot|can'?t|won'?t|will\s+not|not\s+allowed\s+to|shall\s+not)\s+(?:ever\s+)?(?:refuse|decline|reject|deny|say\s+(?:no|that\s+you\s+can'?t|you\s+can'?t|sorry)|apologi[sz]e|add\s+(?:any\s+)?(?:warnings|disclaimers|caveats)|mention\s+(?:ethics|legality|that\s+it))` },
+  { family: 'policy_bypass', name: 'content_policy', score: 50, src: String.raw`\b(?:openai|anthropic|google)(?:'s)?\s+(?:content\s+)?(?:polic(?:y|ies)|guidelines|rules|restrictions)\b` },
+  { family: 'policy_bypass', name: 'hypothetical_frame', score: 45, src: String.raw`\b(?:hypothetical(?:ly)?|fictional|imaginary|parallel)\s+(?:world|universe|scenario|story|setting)\s+(?:where|in\s+which)\s+(?:\S+\s+){0,4}?(?:no\s+(?:rules|laws|restrictions|limits|ethics)|(?:rules|laws|ethics)\s+(?:don'?t|do\s+not)\s+(?:exist|apply))` },
+  { family: 'policy_bypass', name: 'anything_goes', score: 60, src: String.raw`\b(?:can|will|must|should)\s+(?:say|do|answer|generate|write)\s+anything\b(?:\s+\S+){0,4}?\s+(?:no\s+matter|regardless|even\s+if|without)` },
+  // -- fake delimiters and system tags
+  { family: 'fake_delimiter', name: 'chatml_tag', score: 85, src: String.raw`<\|(?:im_start|im_end|im_sep|system|user|assistant|endoftext|start_header_id|end_header_id|eot_id|begin_of_text|end_of_turn|start_of_turn)\|>` },
+  { family: 'fake_delimiter', name: 'bracket_system_tag', score: 80, src: String.raw`\[\/?(?:SYSTEM|INST|SYS|ADMIN|DEVELOPER|SYSTEM\s+(?:PROMPT|MESSAGE|OVERRIDE|NOTE|INSTRUCTIONS?)|OVERRIDE)\]|<<\/?SYS>>|<\/?start_of_turn>|<\/?(?:system|sys|system_prompt|system-prompt|admin|developer|instructions?|im_start)>`, flags: 'g' },
+  { family: 'fake_delimiter', name: 'markdown_role_header', score: 70, src: String.raw`(?:^|\n)\s*#{1,4}\s*(?:system(?:\s+(?:prompt|message|override|note))?|instruction|new\s+instructions?|admin(?:istrator)?\s+(?:instructions?|message|override)|developer\s+(?:message|instructions?))\s*:` },
+  { family: 'fake_delimiter', name: 'role_line', score: 60, src: String.raw`(?:^|\n)\s*(?:system|admin|developer|root)\s*(?:message|prompt|note|override)?\s*:\s*(?:\S+\s+){0,6}?(?:ignore|disregard|you\s+(?:are|must|will)|new|override|forget|reveal)` },
+  { family: 'fake_delimiter', name: 'end_of_input', score: 65, src: String.raw`\b(?:end\s+of\s+(?:user\s+)?(?:input|prompt|instructions|conversation|context|document|data|system\s+prompt)|begin(?:ning)?\s+(?:of\s+)?(?:new\s+)?(?:system|admin|developer)\s+(?:prompt|instructions|message|mode))\b` },
+  // -- indirect injection (text that addresses the model from inside data)
+  { family: 'indirect_injection', name: 'if_you_are_ai', score: 80, src: String.raw`\b(?:if\s+you\s+are\s+(?:an?\s+|the\s+)?${AI}|(?:note|message|instructions?|attention|important|notice|memo)\s*(?:to|for)\s+(?:the\s+|any\s+|all\s+)?${AI}s?\b|dear\s+${AI})` },
+  { family: 'indirect_injection', name: 'ai_reading_this', score: 80, src: String.raw`\b${AI}s?\s*(?:\S+\s+){0,2}?(?:reading|processing|summari[sz]ing|parsing|viewing|analy[sz]ing|browsing)\s+(?:this|these)\b|\bwhen\s+(?:you|the\s+${AI})\s+(?:read|reads|process|processes|summari[sz]es?|see|sees)\s+this\b` },
+  { family: 'indirect_injection', name: 'hide_from_user', score: 75, src: String.raw`\b(?:do\s+not|don'?t|never|without)\s+(?:tell(?:ing)?|inform(?:ing)?|mention(?:ing)?|reveal(?:ing)?|alert(?:ing)?|notify(?:ing)?|let(?:ting)?|show(?:ing)?)\s+(?:this\s+(?:to\s+)?)?(?:the\s+|your\s+)?(?:user|human|them|anyone)\b(?:\s+\S+){0,4}?\s*(?:about|that|know|what|this|these|instructions?)?` },
+  { family: 'indirect_injection', name: 'exfiltrate_data', score: 75, src: String.raw`\b(?:send|forward|email|e-mail|post|upload|exfiltrate|transmit|leak|append|include|embed)\b(?:\s+\S+){0,4}?\s+(?:the\s+|their\s+|all\s+)?(?:conversation|chat\s+history|(?:user'?s?|their)\s+(?:data|e-?mails?|password|credentials|files|messages|personal|contacts)|credentials|api\s+keys?|passwords?|session\s+tokens?|cookies|private\s+keys?)\b(?:\s+\S+){0,6}?\s+(?:to|into|in|at|via)\s+(?:https?:\/\/|\S+@|the\s+(?:url|link|image|following|address|server|endpoint))` },
+  { family: 'indirect_injection', name: 'assistant_must_now', score: 70, src: String.raw`\b(?:the\s+)?${AI}\s+(?:must|should|will|shall|is\s+(?:required|instructed)\s+to)\s+(?:now\s+|immediately\s+)?(?:ignore|disregard|forget|stop|reveal|send|forward|say|respond|reply|output|include|tell|visit|open|click|execute|run|call)\b` },
+];
+
+export const INJECTION_PATTERNS: Pattern[] = SPECS.map((s) => ({
+  id: `injection.${s.family}.${s.name}`,
+  category: 'prompt_injection',
+  score: s.score,
+  re: new RegExp(s.src, s.flags ?? 'gi'),
+  maxSpan: 400,
+}));
+
+export function familyOf(detector: string): InjectionFamily | null {
+  const f = detector.split('.')[1] as InjectionFamily | undefined;
+  return f && INJECTION_FAMILIES.includes(f) ? f : null;
+}
+
+/** ROT13 of the same strongest words; a hit means the text is worth decoding as ROT13. */
+export const ROT13_HINT = /vtaber|qvfertneq|vafgehpgvba|flfgrz|cebzcg|wnvyoernx|cerivbhf|\brot-?13\b|\bcaesar\b/i;

@@ -1,0 +1,144 @@
+/**
+ * Redaction of streamed answers. Text deltas go in; text that can no longer be part of a
+ * match comes out. Held back: the last H characters (H = the longest span any active pattern
+ * needs before it is recognised) and any match still touching the end of the buffer, since it
+ * may grow with the next delta. Everything else is emitted at once.
+ */
+import { SECRET_PATTERNS } from './detectors/secrets.js';
+import { PII_PATTERNS } from './detectors/pii.js';
+import { exfiltrationPatterns } from './detectors/exfiltration.js';
+import { excerptOf } from './excerpt.js';
+import { customPatternsOf, defaultGuardPolicy, type GuardPolicy, type RedactionStyle } from './policy.js';
+import { redactString, type RedactOptions } from './redact.js';
+import type { Category, Finding, Pattern } from './types.js';
+
+/** A match may hold the stream back at most this long (a PEM key body is ~3.3 KB). */
+const MAX_HOLD = 8_192;
+
+export interface StreamRedactor {
+  /** Feeds one text delta; returns the text that is safe to emit now (possibly ''). */
+  push(delta: string): string;
+  /** End of stream: returns everything still held, redacted. */
+  flush(): string;
+  /** Findings so far; offsets are positions in the whole streamed text, path `stream`. */
+  readonly findings: readonly Finding[];
+  /** The hold-back H in characters. */
+  readonly holdback: number;
+}
+
+export interface StreamRedactorOptions extends RedactOptions {
+  /** Span path reported in findings (e.g. `choices[0].delta.content`). */
+  path?: string;
+}
+
+interface Hit {
+  /** The whole match. */
+  start: number;
+  end: number;
+  /** The part to redact (the reported group, or the whole match). */
+  rStart: number;
+  rEnd: number;
+  valid: boolean;
+  pattern: Pattern;
+  text: string;
+}
+
+function activePatterns(policy: GuardPolicy): Array<{ pattern: Pattern; style: RedactionStyle }> {
+  if (!policy.enabled) return [];
+  // In a stream, `block` cannot un-send earlier text, so it redacts like `redact`.
+  const acts = (c: Category) => policy.categories[c].action === 'redact' || policy.categories[c].action === 'block';
+  const style = (c: Category) => policy.categories[c].style ?? policy.redactionStyle;
+  const all: Pattern[] = [...SECRET_PATTERNS, ...PII_PATTERNS, ...exfiltrationPatterns({ allowedHosts: policy.allowedLinkHosts }), ...customPatternsOf(policy)];
+  return all.filter((p) => acts(p.category)).map((pattern) => ({ pattern, style: style(pattern.category) }));
+}
+
+export function createStreamRedactor(policy: GuardPolicy = defaultGuardPolicy, opts: StreamRedactorOptions = {}): StreamRedactor {
+  const active = activePatterns(policy);
+  const holdback = active.reduce((h, a) => Math.max(h, a.pattern.maxSpan), 0);
+  const styleOf = new Map(active.map((a) => [a.pattern, a.style]));
+  const findings: Finding[] = [];
+  const tokens = opts.tokens ?? new Map<string, string>();
+  const path = opts.path ?? 'stream';
+  let buf = '';
+  let emittedChars = 0; // offset of buf[0] in the whole stream
+
+  const scan = (): Hit[] => {
+    const hits: Hit[] = [];
+    for (const { pattern } of active) {
+      const re = pattern.re;
+      re.lastIndex = 0;
+      let m: RegExpExecArray | null;
+      while ((m = re.exec(buf))) {
+        if (m[0].length === 0) {
+          re.lastIndex++;
+          continue;
+        }
+        const reported = pattern.group !== undefined ? (m[pattern.group] ?? m[0]) : m[0];
+        const start = m.index + (pattern.group !== undefined ? Math.max(0, m[0].lastIndexOf(reported)) : 0);
+        hits.push({
+          start: m.index,
+          end: m.index + m[0].length,
+          rStart: start,
+          rEnd: start + reported.length,
+          valid: !pattern.validate || pattern.validate(m),
+          pattern,
+          text: reported,
+        });
+      }
+      re.lastIndex = 0;
+    }
+    return hits;
+  };
+
+  const emit = (cut: number, hits: Hit[]): string => {
+    const spans: Array<{ start: number; end: number; detector: string; style: RedactionStyle }> = [];
+    for (const h of hits) {
+      if (!h.valid || h.end > cut) continue;
+      const { rStart: start, rEnd: end } = h;
+      spans.push({ start, end, detector: h.pattern.id, style: styleOf.get(h.pattern) ?? 'mask' });
+      findings.push({
+        category: h.pattern.category,
+        detector: h.pattern.id,
+        score: h.pattern.score,
+        span: { path, start: emittedChars + start, end: emittedChars + end },
+        excerpt: excerptOf(h.pattern.category, h.text),
+      });
+    }
+    const out = redactString(buf.slice(0, cut), spans, opts, tokens);
+    buf = buf.slice(cut);
+    emittedChars += cut;
+    return out;
+  };
+
+  return {
+    holdback,
+    get findings() {
+      return findings;
+    },
+    push(delta: string): string {
+      if (!delta) return '';
+      buf += delta;
+      if (active.length === 0) return emit(buf.length, []);
+      if (buf.length <= holdback) return '';
+      const hits = scan();
+      let cut = buf.length - holdback;
+      // A match touching the end may still grow; one crossing the cut must go out whole.
+      // Moving the cut back can make another match cross it, so repeat until stable.
+      for (let moved = true; moved; ) {
+        moved = false;
+        for (const h of hits) {
+          const touching = h.end >= buf.length && buf.length - h.start <= MAX_HOLD;
+          if (h.start < cut && (touching || h.end > cut)) {
+            cut = h.start;
+            moved = true;
+          }
+        }
+      }
+      return cut > 0 ? emit(cut, hits) : '';
+    },
+    flush(): string {
+      if (!buf) return '';
+      return emit(buf.length, scan());
+    },
+  };
+}
