@@ -47,7 +47,15 @@ export class MemoryBackend implements Backend {
   }
 
   read(checks: Check[], nowMs: number): Promise<number[]> {
-    return Promise.resolve(checks.map((c) => this.current(c, nowMs)));
+    return Promise.resolve(checks.map((c) => (c.kind === 'p' ? this.liveSlots(c.key, nowMs) : this.current(c, nowMs))));
+  }
+
+  /** Slots whose lease has not ended (what Redis's ZCOUNT reports). */
+  private liveSlots(key: string, nowMs: number): number {
+    let n = 0;
+    const s = this.slots.get(key);
+    if (s !== undefined) for (const exp of s.values()) if (exp > nowMs) n++;
+    return n;
   }
 
   close(): Promise<void> {
