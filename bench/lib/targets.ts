@@ -1,0 +1,124 @@
+/**
+ * The gateways under test, each started as its own process in front of the same mock
+ * upstream: direct (no gateway, the baseline), the floor, keygate on SQLite, keygate on
+ * PostgreSQL (+ Redis limits once wired), and Portkey's gateway.
+ */
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { built, ROOT } from './build.js';
+import { rssMb, startChild, stopChild, type Started } from './children.js';
+import { ensurePortkey, PORTKEY_ENTRY } from './peer.js';
+import { freshBenchDatabase } from './postgres.js';
+
+export type TargetId = 'direct' | 'floor' | 'keygate-sqlite' | 'keygate-pg' | 'portkey';
+export const TARGET_IDS: readonly TargetId[] = ['direct', 'floor', 'keygate-sqlite', 'keygate-pg', 'portkey'];
+
+export const TARGET_LABELS: Record<TargetId, string> = {
+  direct: 'direct (mock upstream)',
+  floor: 'floor (undici pass-through)',
+  'keygate-sqlite': 'keygate, SQLite',
+  'keygate-pg': 'keygate, PostgreSQL',
+  portkey: 'Portkey gateway',
+};
+
+export interface RunningTarget {
+  origin: string;
+  path: string;
+  headers: Record<string, string>;
+  /** What the process reports it has on (keygate: store, limits, guard). */
+  features: Record<string, string>;
+  rssMb(): number | null;
+  stop(): Promise<void>;
+}
+
+export type StartResult = { ok: true; target: RunningTarget } | { ok: false; reason: string };
+
+export interface TargetOptions {
+  mockOrigin: string;
+  mockPid: number | undefined;
+  /** Targets run under `node --cpu-prof` (profiles written to profileDir on stop). */
+  profiled: readonly TargetId[];
+  profileDir: string;
+  redisUrl?: string;
+}
+
+const UPSTREAM_KEY = 'sk-bench-0000000000000000000000000000';
+const CHAT = '/v1/chat/completions';
+
+function running(child: Started, path: string, headers: Record<string, string>, features: Record<string, string> = {}): RunningTarget {
+  return {
+    origin: `http://127.0.0.1:${child.ready.port}`,
+    path,
+    headers,
+    features: { ...features, ...child.ready.features },
+    rssMb: () => rssMb(child.proc.pid),
+    stop: () => stopChild(child.proc),
+  };
+}
+
+function profFlags(id: TargetId, o: TargetOptions): string[] {
+  return o.profiled.includes(id) ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`, `--cpu-prof-name=${id}-${Date.now()}.cpuprofile`] : [];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startTarget(id: TargetId, o: TargetOptions): Promise<StartResult> {
+  try {
+    switch (id) {
+      case 'direct':
+        // The mock itself: its RSS is the mock's, shown for scale.
+        return { ok: true, target: { origin: o.mockOrigin, path: CHAT, headers: { authorization: `Bearer ${UPSTREAM_KEY}` }, features: {}, rssMb: () => rssMb(o.mockPid), stop: async () => undefined } };
+      case 'floor': {
+        const c = await startChild({ name: 'floor', args: [...profFlags(id, o), built('bench/servers/floor-proxy.ts')], env: { UPSTREAM_ORIGIN: o.mockOrigin } });
+        return { ok: true, target: running(c, CHAT, { authorization: `Bearer ${UPSTREAM_KEY}` }) };
+      }
+      case 'keygate-sqlite':
+      case 'keygate-pg': {
+        const env: Record<string, string> = { UPSTREAM_ORIGIN: o.mockOrigin };
+        if (id === 'keygate-pg') {
+          const db = await freshBenchDatabase();
+          if (!db.ok) return { ok: false, reason: db.reason };
+          env.BENCH_DATABASE_URL = db.url;
+          // Redis limits: picked up by bench/servers/keygate-pipeline.ts once limits are wired.
+          if (o.redisUrl) env.REDIS_URL = o.redisUrl;
+        }
+        const c = await startChild({ name: id, args: [...profFlags(id, o), built('bench/servers/keygate.ts')], env });
+        if (!c.ready.clientKey) return { ok: false, reason: 'keygate child sent no client key' };
+        return { ok: true, target: running(c, CHAT, { authorization: `Bearer ${c.ready.clientKey}` }) };
+      }
+      case 'portkey': {
+        const peer = await ensurePortkey();
+        if (!peer.ok) return { ok: false, reason: peer.reason };
+        const port = await freePort();
+        const c = await startChild({
+          name: 'portkey',
+          args: [...profFlags(id, o), PORTKEY_ENTRY, `--port=${port}`, '--headless'],
+          readyUrl: `http://127.0.0.1:${port}/`,
+          env: { NODE_ENV: 'production' },
+        });
+        return {
+          ok: true,
+          target: running(
+            c,
+            CHAT,
+            { authorization: `Bearer ${UPSTREAM_KEY}`, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${o.mockOrigin}/v1` },
+            { version: `@portkey-ai/gateway ${peer.version}` },
+          ),
+        };
+      }
+    }
+  } catch (err) {
+    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+export const PROFILE_DIR = join(ROOT, 'bench/results/profiles');

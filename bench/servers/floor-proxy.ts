@@ -1,0 +1,37 @@
+/**
+ * The floor: a minimal pass-through proxy on undici with no checks at all (no auth, no
+ * parsing, no logging). The best any Node gateway on this stack could do. Env UPSTREAM_ORIGIN.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { Agent } from 'undici';
+import { onStop, sendReady } from './child-ipc.js';
+
+const origin = process.env.UPSTREAM_ORIGIN ?? '';
+const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const up = await agent.request({
+      origin,
+      path: req.url ?? '/',
+      method: req.method === 'GET' ? 'GET' : 'POST',
+      headers: { 'content-type': req.headers['content-type'] ?? 'application/json', authorization: req.headers.authorization ?? '' },
+      body: req.method === 'GET' ? undefined : req,
+    });
+    res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? 'application/json') });
+    await pipeline(up.body, res);
+  } catch {
+    if (!res.headersSent) res.writeHead(502);
+    res.end();
+  }
+}
+
+const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => void handle(req, res));
+server.listen(0, '127.0.0.1', () => sendReady({ port: (server.address() as AddressInfo).port }));
+onStop(async () => {
+  server.closeAllConnections();
+  server.close();
+  await agent.close();
+});
