@@ -11,7 +11,18 @@ export interface Credentials {
 }
 
 // Token68-ish: what a bearer value may contain. Anything else (spaces, CR/LF) is malformed.
-const BEARER_VALUE = /^[A-Za-z0-9._~+/=:-]{1,512}$/;
+const BEARER_VALUE = /^[A-Za-z0-9._~+/=:-]{1,4096}$/;
+// A signed keygate token (compact JWS whose header starts with `{"`).
+const SIGNED_TOKEN = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** A value keygate itself issued: a keygate key or a signed token. Anything else is a provider key. */
+export function isKeygateCredential(token: string): boolean {
+  return token.startsWith(KEY_PREFIX) || SIGNED_TOKEN.test(token);
+}
+
+export function isSignedToken(token: string): boolean {
+  return SIGNED_TOKEN.test(token);
+}
 
 type HeaderValue = string | string[] | undefined;
 
@@ -36,8 +47,8 @@ export function readCredentials(headers: Record<string, HeaderValue>): Credentia
   const authorization = single(headers.authorization);
   if (authorization !== undefined) {
     const token = parseBearer(authorization);
-    if (keygateKey === null && token.startsWith(KEY_PREFIX)) keygateKey = token;
-    else if (!token.startsWith(KEY_PREFIX)) clientProviderKey = token;
+    if (keygateKey === null && isKeygateCredential(token)) keygateKey = token;
+    else if (!isKeygateCredential(token)) clientProviderKey = token;
   }
   return { keygateKey, clientProviderKey };
 }

@@ -4,6 +4,7 @@
  * (see load.ts).
  */
 import { z } from 'zod';
+import { limitsSchema, timeZoneSchema } from '../limits/schema.js';
 
 const port = z.number().int().min(0).max(65535);
 const ms = z.number().int().positive();
@@ -75,9 +76,52 @@ export const configSchema = z
       .object({
         /** Gateway auth (keygate keys). Turning it off is for local experiments only. */
         enabled: z.boolean().default(true),
+        /** Signed bearer tokens (POST /auth/token). */
+        tokens: z
+          .object({
+            ttlSeconds: z.number().int().min(30).max(86_400).default(900),
+            maxTtlSeconds: z.number().int().min(30).max(604_800).default(86_400),
+            /** How long an old signing secret still verifies after a rotation. */
+            rotationOverlapSeconds: z.number().int().min(0).default(86_400),
+            issuer: z.string().min(1).default('keygate'),
+          })
+          .strict()
+          .default({ ttlSeconds: 900, maxTtlSeconds: 86_400, rotationOverlapSeconds: 86_400, issuer: 'keygate' }),
+        /** Admin routes: lock an address out after this many failed admin authentications in the window. */
+        adminLockout: z
+          .object({ maxFailures: z.number().int().min(1).default(10), windowSeconds: z.number().int().min(1).default(900), lockSeconds: z.number().int().min(1).default(900) })
+          .strict()
+          .default({ maxFailures: 10, windowSeconds: 900, lockSeconds: 900 }),
+        /** Admin routes' own rate limit per address. */
+        adminRpm: z.number().int().min(1).default(120),
       })
       .strict()
-      .default({ enabled: true }),
+      .default({
+        enabled: true,
+        tokens: { ttlSeconds: 900, maxTtlSeconds: 86_400, rotationOverlapSeconds: 86_400, issuer: 'keygate' },
+        adminLockout: { maxFailures: 10, windowSeconds: 900, lockSeconds: 900 },
+        adminRpm: 120,
+      }),
+    /** Global IP rules (CIDR, IPv4 and IPv6); deny wins; with an allow list, unlisted addresses are refused. */
+    ipRules: z
+      .object({ allow: z.array(z.string()).default([]), deny: z.array(z.string()).default([]) })
+      .strict()
+      .default({ allow: [], deny: [] }),
+    limits: z
+      .object({
+        /** Daily and monthly windows start at midnight in this IANA zone. */
+        timeZone: timeZoneSchema.default('UTC'),
+        /** Limits for keys that have none of their own. */
+        defaultKeyLimits: limitsSchema.optional(),
+        /** Quota fractions that fire quota.threshold (1 fires quota.exceeded). */
+        thresholds: z.array(z.number().gt(0).max(1)).default([0.8, 1]),
+        /** Tokens reserved for a request that sets no max_tokens. */
+        defaultMaxTokens: z.number().int().positive().default(1024),
+        /** When the counter store (Redis) is unreachable: refuse (false, safe) or let calls through. */
+        failOpen: z.boolean().default(false),
+      })
+      .strict()
+      .default({ timeZone: 'UTC', thresholds: [0.8, 1], defaultMaxTokens: 1024, failOpen: false }),
     database: z
       .object({
         /** `sqlite:PATH` or `postgres://...`; default: SQLite in the data directory. DATABASE_URL overrides. */

@@ -11,6 +11,7 @@ import { makeErrorHandler, sendError } from './error-handler.js';
 import { makeCors } from './hardening/cors.js';
 import { installJsonParser } from './hardening/json-body.js';
 import { makeSecurityHeaders } from './hardening/security-headers.js';
+import { isHttpsRequest, makeNetworkStep } from './steps/network.js';
 import { healthRoutes } from './routes/health.js';
 import { openAIRoutes } from './routes/openai-api.js';
 
@@ -38,13 +39,16 @@ export async function buildApp(ctx: GatewayContext, opts: AppOptions = {}): Prom
   installJsonParser(app, ctx.config.server.maxJsonDepth);
   app.setErrorHandler(makeErrorHandler(bodyLimit));
   app.setNotFoundHandler((_req, reply) => sendError(reply, errors.notFound()));
-  const isHttps = (req: { raw: { socket: unknown } }) => Boolean((req.raw.socket as { encrypted?: boolean }).encrypted);
-  const securityHeaders = makeSecurityHeaders(isHttps);
+  app.decorateRequest('clientIp', '');
+  app.decorateRequest('principal', null);
+  app.decorateRequest('clientProviderKey', null);
+  const securityHeaders = makeSecurityHeaders((req) => isHttpsRequest(ctx, req));
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
     await securityHeaders(req, reply);
   });
   app.addHook('onRequest', makeCors(ctx.config.server.cors));
+  app.addHook('onRequest', makeNetworkStep(ctx));
   // One access line per request, after the response: never the body, never a header value.
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ reqId: req.id, method: req.method, path: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime), key: req.principal?.keyId }, 'request');

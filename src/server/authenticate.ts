@@ -1,12 +1,13 @@
 /**
- * The authentication step of the public API: who is calling (a keygate key, or nobody when
- * gateway auth is off) and which provider key, if any, the client brought for passthrough.
- * Scopes, signed tokens and limits slot in after this step and read `request.principal`.
+ * The authentication step of the public API: who is calling (a keygate key or a signed
+ * token; nobody when gateway auth is off), which provider key the client brought for
+ * passthrough, and whether the caller's own IP allow-list admits this address.
  */
 import type { FastifyRequest } from 'fastify';
-import { readCredentials } from '../auth/credentials.js';
-import type { Principal } from '../auth/key-authenticator.js';
-import { errors } from '../core/errors.js';
+import type { Principal } from '../auth/access-control.js';
+import { isSignedToken, readCredentials } from '../auth/credentials.js';
+import { hasScope, type Scope } from '../auth/scopes.js';
+import { GatewayError, errors } from '../core/errors.js';
 import type { GatewayContext } from './context.js';
 
 declare module 'fastify' {
@@ -16,22 +17,49 @@ declare module 'fastify' {
   }
 }
 
-export function makeAuthenticate(ctx: GatewayContext) {
+export function makeAuthenticate(ctx: GatewayContext, opts: { allowProviderKeys: boolean } = { allowProviderKeys: true }) {
   const authOn = ctx.config.auth.enabled;
   return async function authenticate(req: FastifyRequest): Promise<void> {
     const creds = readCredentials(req.headers);
-    req.clientProviderKey = ctx.config.keyMode === 'server' ? null : creds.clientProviderKey;
+    req.clientProviderKey = ctx.config.keyMode === 'server' || !opts.allowProviderKeys ? null : creds.clientProviderKey;
     if (!authOn) {
       req.principal = null;
       return;
     }
     if (!creds.keygateKey) throw errors.missingCredential();
-    req.principal = await ctx.keys.authenticate(creds.keygateKey);
+    try {
+      req.principal = isSignedToken(creds.keygateKey) ? await ctx.access.authenticateToken(creds.keygateKey) : await ctx.access.authenticateKey(creds.keygateKey);
+    } catch (err) {
+      if (err instanceof GatewayError && err.status === 401) {
+        ctx.events.emit({
+          type: err.code === 'revoked_api_key' || (err as { reason?: string }).reason === 'revoked' ? 'credential.revoked_used' : 'credential.rejected',
+          actor: 'anonymous',
+          outcome: 'denied',
+          address: req.clientIp,
+          requestId: String(req.id),
+          details: { code: err.code },
+        });
+      }
+      throw err;
+    }
+    const ipAllow = req.principal.ipAllow;
+    if (ipAllow && !ipAllow.check(req.clientIp).allowed) {
+      ctx.events.emit({ type: 'ip.denied', actor: req.principal.keyId ?? 'anonymous', clientId: req.principal.clientId, outcome: 'denied', address: req.clientIp, requestId: String(req.id) });
+      throw errors.forbidden('This key may not be used from this address.', 'ip_not_allowed');
+    }
   };
 }
 
-export function requireScope(req: FastifyRequest, scope: 'read' | 'write' | 'admin'): void {
-  if (req.principal && !req.principal.scopes.includes(scope)) {
-    throw errors.forbidden(`This key lacks the '${scope}' scope.`, 'insufficient_scope');
+export function requireScope(req: FastifyRequest, scope: Scope): void {
+  if (req.principal && !hasScope(req.principal.scopes, scope)) {
+    throw errors.forbidden(`This credential lacks the '${scope}' scope.`, 'insufficient_scope');
+  }
+}
+
+/** The key's model/provider allow-list, checked once the model is resolved. */
+export function requireModel(req: FastifyRequest, provider: string, model: string): void {
+  const m = req.principal?.models;
+  if (m && !m.allows(model, provider)) {
+    throw errors.forbidden(`This credential may not use the model '${provider}/${model.slice(0, 100)}'.`, 'model_not_allowed');
   }
 }

@@ -1,18 +1,44 @@
 /** Everything the routes need, built once at start-up (see server/gateway.ts). */
+import type { AccessControl } from '../auth/access-control.js';
+import type { TrustedProxies } from '../auth/client-ip.js';
+import type { SignedTokenService } from '../auth/signed-tokens.js';
 import type { KeygateConfig } from '../config/schema.js';
-import type { KeyAuthenticator } from '../auth/key-authenticator.js';
+import type { LimitStore } from '../limits/index.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Store } from '../store/connect.js';
+import type { ApiKeyRepository } from '../store/repositories/api-keys.js';
+import type { IdentityRepository } from '../store/repositories/identities.js';
+import type { IpRuleRepository } from '../store/repositories/ip-rules.js';
+import type { RequestRepository } from '../store/repositories/requests.js';
+import type { RevokedTokenRepository } from '../store/repositories/revoked-tokens.js';
 import type { UpstreamClient } from '../upstream/http-client.js';
+import type { PriceTable } from '../usage/prices.js';
 import type { UsageWriter } from '../usage/usage-writer.js';
+import type { EventBus } from './events.js';
 import type { Logger } from './logger.js';
+
+export interface Repositories {
+  keys: ApiKeyRepository;
+  users: IdentityRepository<'users'>;
+  apps: IdentityRepository<'apps'>;
+  ipRules: IpRuleRepository;
+  revokedTokens: RevokedTokenRepository;
+  requests: RequestRepository;
+}
 
 export interface GatewayContext {
   config: KeygateConfig;
+  dataDir: string;
   registry: ProviderRegistry;
   store: Store;
-  keys: KeyAuthenticator;
+  repos: Repositories;
+  access: AccessControl;
+  tokens: SignedTokenService;
+  limits: LimitStore;
+  prices: PriceTable;
   usage: UsageWriter;
   upstream: UpstreamClient;
+  events: EventBus;
+  trustProxy: TrustedProxies;
   logger: Logger;
 }

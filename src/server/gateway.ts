@@ -6,17 +6,27 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { KeyAuthenticator } from '../auth/key-authenticator.js';
+import { AccessControl } from '../auth/access-control.js';
+import { compileTrustProxy } from '../auth/client-ip.js';
+import { SignedTokenService } from '../auth/signed-tokens.js';
+import { SigningKeyring } from '../auth/signing-keys.js';
+import { loadTokenKeyring } from '../auth/token-keyring-source.js';
+import { createLimitStore } from '../limits/index.js';
 import { loadConfig, ConfigError, type LoadOptions, type LoadedConfig } from '../config/load.js';
 import type { ProviderAdapter } from '../core/provider.js';
 import { ProviderRegistry, plainEnvKeyReader, type KeyReader } from '../providers/registry.js';
 import { openStore, type Store } from '../store/connect.js';
 import { ApiKeyRepository } from '../store/repositories/api-keys.js';
+import { IdentityRepository } from '../store/repositories/identities.js';
+import { IpRuleRepository } from '../store/repositories/ip-rules.js';
 import { RequestRepository } from '../store/repositories/requests.js';
+import { RevokedTokenRepository } from '../store/repositories/revoked-tokens.js';
+import { PriceTable } from '../usage/prices.js';
 import { UpstreamClient } from '../upstream/http-client.js';
 import { UsageWriter } from '../usage/usage-writer.js';
 import { buildApp } from './app.js';
-import type { GatewayContext } from './context.js';
+import type { GatewayContext, Repositories } from './context.js';
+import { EventBus } from './events.js';
 import { createLogger } from './logger.js';
 
 export interface StartOptions extends LoadOptions {
@@ -52,19 +62,54 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   }
 
   mkdirSync(loaded.dataDir, { recursive: true, mode: 0o700 });
+  const trustProxy = compileTrustProxy(config.server.trustProxy.length > 0 ? config.server.trustProxy : false);
   const store = await openStore(loaded.databaseUrl);
-  const keyRepo = new ApiKeyRepository(store);
-  if (config.auth.enabled && (await keyRepo.count()) === 0) {
-    const { key } = await keyRepo.create({ name: 'admin', scopes: ['admin', 'read', 'write'] });
+  const repos: Repositories = {
+    keys: new ApiKeyRepository(store),
+    users: new IdentityRepository(store, 'users'),
+    apps: new IdentityRepository(store, 'apps'),
+    ipRules: new IpRuleRepository(store),
+    revokedTokens: new RevokedTokenRepository(store),
+    requests: new RequestRepository(store),
+  };
+  if (config.auth.enabled && (await repos.keys.count()) === 0) {
+    const { key } = await repos.keys.create({ name: 'admin', scopes: ['admin', 'read', 'write'] });
     opts.onFirstAdminKey?.(key);
   }
 
-  const usage = new UsageWriter(new RequestRepository(store), {
+  const access = new AccessControl(store, repos, config.ipRules, config.limits.defaultKeyLimits ?? null);
+  const tokens = new SignedTokenService({
+    keyring: new SigningKeyring(loadTokenKeyring(loaded.dataDir, env)),
+    defaultTtlSeconds: config.auth.tokens.ttlSeconds,
+    maxTtlSeconds: config.auth.tokens.maxTtlSeconds,
+    issuer: config.auth.tokens.issuer,
+    isRevoked: (jti) => access.isRevoked(jti),
+  });
+  access.setTokenService(tokens);
+  await access.load();
+
+  const limits = createLimitStore({ redisUrl: env.REDIS_URL || undefined, timeZone: config.limits.timeZone, thresholds: config.limits.thresholds, keyPrefix: env.KEYGATE_LIMITS_PREFIX });
+  const usage = new UsageWriter(repos.requests, {
     ...config.usage,
     onError: (err, lost) => logger.error({ err, lost }, 'usage batch could not be written'),
   });
   const upstream = new UpstreamClient(config.upstream);
-  const ctx: GatewayContext = { config, registry, store, keys: new KeyAuthenticator(store, keyRepo), usage, upstream, logger };
+  const ctx: GatewayContext = {
+    config,
+    dataDir: loaded.dataDir,
+    registry,
+    store,
+    repos,
+    access,
+    tokens,
+    limits,
+    prices: new PriceTable(),
+    usage,
+    upstream,
+    events: new EventBus(),
+    trustProxy,
+    logger,
+  };
   const app = await buildApp(ctx, { https: readTls(config.server.tls) });
 
   let url = '';
@@ -92,6 +137,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
       clearInterval(sweep);
       await usage.close();
       await upstream.close();
+      await limits.close();
       await store.close();
     })());
 

@@ -12,6 +12,50 @@ export interface ApiKeysTable {
   created_at: number;
   expires_at: number | null;
   revoked_at: number | null;
+  user_id: string | null;
+  app_id: string | null;
+  /** Reported in audit records; defaults to the key's name. */
+  client_id: string | null;
+  /** JSON arrays of allow-list patterns (`gpt-4o*`, `anthropic/*`); null = any. */
+  models: string | null;
+  providers: string | null;
+  ip_allow: string | null;
+  /** JSON of limits (see src/limits/schema.ts); null = none of its own. */
+  limits: string | null;
+}
+
+export interface AppsTable {
+  id: string;
+  name: string;
+  /** SHA-256 of the app secret that can obtain signed tokens; null = none. */
+  secret_hash: string | null;
+  limits: string | null;
+  created_at: number;
+  disabled_at: number | null;
+}
+
+export interface UsersTable {
+  id: string;
+  name: string;
+  app_id: string | null;
+  limits: string | null;
+  created_at: number;
+  disabled_at: number | null;
+}
+
+export interface RevokedTokensTable {
+  jti: string;
+  /** When the token would have expired anyway; the row can be pruned after that. */
+  expires_at: number;
+  revoked_at: number;
+}
+
+export interface IpRulesTable {
+  id: string;
+  list: 'allow' | 'deny';
+  cidr: string;
+  note: string | null;
+  created_at: number;
 }
 
 export interface RequestsTable {
@@ -36,4 +80,8 @@ export interface RequestsTable {
 export interface Database {
   api_keys: ApiKeysTable;
   requests: RequestsTable;
+  apps: AppsTable;
+  users: UsersTable;
+  revoked_tokens: RevokedTokensTable;
+  ip_rules: IpRulesTable;
 }

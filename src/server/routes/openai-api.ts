@@ -1,15 +1,14 @@
 /** The OpenAI-compatible public API: chat completions, embeddings, models. Handlers stay thin. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatCompletionRequest, EmbeddingsRequest } from '../../core/openai-types.js';
-import { makeAuthenticate, requireScope } from '../authenticate.js';
+import { makeAuthenticate, requireModel, requireScope } from '../authenticate.js';
 import type { GatewayContext } from '../context.js';
 import { resolveUpstreamKey } from '../custody.js';
 import { forward, type CallOutcome, type Endpoint } from '../forward.js';
 import { chatCompletionBodySchema, embeddingsBodySchema } from '../schemas.js';
+import { reserveLimits, type LimitHold } from '../steps/limits.js';
 
 export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  app.decorateRequest('principal', null);
-  app.decorateRequest('clientProviderKey', null);
   app.addHook('onRequest', makeAuthenticate(ctx));
 
   const call = (endpoint: Endpoint) =>
@@ -18,7 +17,9 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
       const body = req.body as ChatCompletionRequest | EmbeddingsRequest;
       const started = performance.now();
       const route = ctx.registry.resolve(body.model);
+      requireModel(req, route.provider.id, route.model);
       const upstreamKey = resolveUpstreamKey(ctx.config.keyMode, route.provider, req.clientProviderKey);
+      const hold: LimitHold = await reserveLimits(ctx, req, reply, { provider: route.provider.id, model: route.model, body });
       let outcome: CallOutcome = { status: 500, usage: null, errorCode: 'internal_error' };
       try {
         outcome = await forward(ctx.upstream, req, reply, { endpoint, route, body, upstreamKey, totalTimeoutMs: ctx.config.upstream.totalTimeoutMs });
@@ -27,6 +28,9 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
         outcome = { status: e.status ?? 500, usage: null, errorCode: e.code ?? 'internal_error' };
         throw err;
       } finally {
+        // A call that produced an answer is paid for; one that failed before is refunded.
+        if (outcome.status < 400 || outcome.usage) hold.settle(outcome.usage);
+        else hold.release();
         // Recorded after the fact and written in batches: nothing here waits for the store.
         ctx.usage.record({
           request_id: String(req.id),

@@ -6,6 +6,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { dialectTypes, type Dialect, type MigrationFactory } from './dialect.js';
 import { keysAndRequests } from './0001-keys-and-requests.js';
+import { accessControl } from './0002-access-control.js';
 import { auditLog } from './0003-audit-log.js';
 import { webhooks } from './0004-webhooks.js';
 
@@ -13,6 +14,7 @@ export type { Dialect };
 
 const MIGRATIONS: ReadonlyArray<readonly [string, MigrationFactory]> = [
   ['0001_keys_and_requests', keysAndRequests],
+  ['0002_access_control', accessControl],
   ['0003_audit_log', auditLog],
   ['0004_webhooks', webhooks],
 ];

@@ -1,0 +1,99 @@
+/**
+ * Rate limits and quotas around one upstream call: reserve before (all subjects at once,
+ * all-or-nothing), settle after with the real usage and cost, release on failure so a
+ * failed call costs nothing. A refusal is a 429 with Retry-After and OpenAI's headers.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errors } from '../../core/errors.js';
+import type { ChatCompletionRequest, EmbeddingsRequest, Usage } from '../../core/openai-types.js';
+import { LimitStoreError, buildRateLimitHeaders, type QuotaEvent, type Reservation } from '../../limits/index.js';
+import type { GatewayContext } from '../context.js';
+
+export interface LimitHold {
+  settle(usage: Usage | null): void;
+  release(): void;
+}
+
+const NOOP: LimitHold = { settle: () => undefined, release: () => undefined };
+
+export function estimateTokens(body: ChatCompletionRequest | EmbeddingsRequest, bodyBytes: number, defaultMaxTokens: number): number {
+  // About four bytes a token for the prompt, plus what the answer may use.
+  const prompt = Math.ceil(bodyBytes / 4);
+  const max = (body as ChatCompletionRequest).max_completion_tokens ?? (body as ChatCompletionRequest).max_tokens;
+  return prompt + ('messages' in body ? (typeof max === 'number' ? max : defaultMaxTokens) : 0);
+}
+
+export async function reserveLimits(
+  ctx: GatewayContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  call: { provider: string; model: string; body: ChatCompletionRequest | EmbeddingsRequest },
+): Promise<LimitHold> {
+  const subjects = req.principal?.subjects ?? [];
+  if (subjects.length === 0) return NOOP;
+  const bytes = Number(req.headers['content-length'] ?? 0) || 0;
+  const estimatedTokens = estimateTokens(call.body, bytes, ctx.config.limits.defaultMaxTokens);
+  const cost = ctx.prices.costMicros(call.provider, call.model, { prompt: Math.ceil(bytes / 4), completion: estimatedTokens - Math.ceil(bytes / 4) });
+  let result;
+  try {
+    result = await ctx.limits.reserve({ subjects, estimatedTokens, estimatedCostMicros: cost.micros });
+  } catch (err) {
+    if (err instanceof LimitStoreError) {
+      ctx.logger.error({ err }, 'limit store unreachable');
+      if (ctx.config.limits.failOpen) return NOOP;
+      throw errors.unavailable('Limits cannot be checked right now; try again shortly.');
+    }
+    throw err;
+  }
+  const headers = buildRateLimitHeaders(result);
+  if (!result.ok) {
+    const quota = /daily|monthly/i.test(result.limit);
+    ctx.events.emit({
+      type: 'rate_limited',
+      actor: req.principal?.keyId ?? 'anonymous',
+      clientId: req.principal?.clientId,
+      target: result.subject,
+      outcome: 'denied',
+      address: req.clientIp,
+      requestId: String(req.id),
+      details: { limit: result.limit, limitValue: result.limitValue, used: result.used, tooLarge: result.tooLarge },
+    });
+    const h = { ...headers, 'retry-after': String(Math.max(1, Math.ceil(result.retryAfterSeconds))) } as Record<string, string>;
+    const message = `${quota ? 'Quota' : 'Rate limit'} reached: ${result.limit} of ${result.subject.split(':')[0]} (${result.limitValue}).${result.tooLarge ? ' This request alone exceeds the limit.' : ''}`;
+    throw quota ? errors.quotaExceeded(message, h) : errors.rateLimited(message, h);
+  }
+  reply.headers(headers as Record<string, string>);
+  emitQuotaEvents(ctx, req, result.quotaEvents);
+  return holdFor(ctx, req, result, call);
+}
+
+function holdFor(ctx: GatewayContext, req: FastifyRequest, reservation: Reservation, call: { provider: string; model: string }): LimitHold {
+  return {
+    settle(usage) {
+      const prompt = usage?.prompt_tokens ?? 0;
+      const completion = usage?.completion_tokens ?? 0;
+      const cost = ctx.prices.costMicros(call.provider, call.model, { prompt, completion, cached: usage?.prompt_tokens_details?.cached_tokens });
+      // After the response: nothing waits for this.
+      reservation.settle({ tokens: usage?.total_tokens ?? prompt + completion, costMicros: cost.micros }).then(
+        (r) => emitQuotaEvents(ctx, req, r.quotaEvents),
+        (err: unknown) => ctx.logger.error({ err }, 'could not settle limits'),
+      );
+    },
+    release() {
+      reservation.release().catch((err: unknown) => ctx.logger.error({ err }, 'could not release limits'));
+    },
+  };
+}
+
+function emitQuotaEvents(ctx: GatewayContext, req: FastifyRequest, events: readonly QuotaEvent[]): void {
+  for (const q of events) {
+    ctx.events.emit({
+      type: q.type,
+      actor: req.principal?.keyId ?? 'system',
+      clientId: req.principal?.clientId,
+      target: q.subject,
+      outcome: 'success',
+      details: { limit: q.limit, threshold: q.threshold, used: q.used, limitValue: q.limitValue, window: q.windowId },
+    });
+  }
+}
