@@ -1,0 +1,62 @@
+/** Small helpers for the mock secret services: a node:http server on 127.0.0.1 and a request log. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+export interface MockServer {
+  url: string;
+  requests: RecordedRequest[];
+  /** While true every request is answered 503, to simulate an outage. */
+  down: boolean;
+  close(): Promise<void>;
+}
+
+export type Handler = (req: RecordedRequest, res: ServerResponse) => void;
+
+export async function startMockServer(handler: Handler): Promise<MockServer> {
+  const requests: RecordedRequest[] = [];
+  const state = { down: false };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const rec: RecordedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      requests.push(rec);
+      if (state.down) return json(res, 503, { errors: ['service unavailable (mock outage)'] });
+      try {
+        handler(rec, res);
+      } catch (err) {
+        json(res, 500, { errors: [(err as Error).message] });
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    get down() {
+      return state.down;
+    },
+    set down(v: boolean) {
+      state.down = v;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(text);
+}
