@@ -19,14 +19,14 @@ export interface MicroResult {
 }
 
 const WARMUP_OPS = 2_000;
-const SAMPLE_NS = 250_000_000n; // measure each case for about 250 ms
+const SAMPLES = 5;
+const SAMPLE_NS = 100_000_000n; // each sample runs for about 100 ms
 const BATCH = 200;
 
 /** A sink the optimiser cannot drop. */
 let sink = 0;
 
-function measure(name: string, op: () => number): MicroResult {
-  for (let i = 0; i < WARMUP_OPS; i++) sink ^= op();
+function sampleNs(op: () => number): number {
   let ops = 0;
   const start = process.hrtime.bigint();
   let elapsed = 0n;
@@ -35,7 +35,14 @@ function measure(name: string, op: () => number): MicroResult {
     ops += BATCH;
     elapsed = process.hrtime.bigint() - start;
   }
-  const meanNs = Number(elapsed) / ops;
+  return Number(elapsed) / ops;
+}
+
+// The median of several samples: a shared, noisy machine skews single runs.
+function measure(name: string, op: () => number): MicroResult {
+  for (let i = 0; i < WARMUP_OPS; i++) sink ^= op();
+  const samples = Array.from({ length: SAMPLES }, () => sampleNs(op)).sort((a, b) => a - b);
+  const meanNs = samples[Math.floor(SAMPLES / 2)]!;
   return { name, meanUs: meanNs / 1_000, opsPerSec: 1e9 / meanNs };
 }
 
