@@ -1,0 +1,1 @@
+export { ollamaNative, createOllamaNativeAdapter, type NdjsonProviderAdapter, type OllamaNativeOptions } from './adapter.js';
