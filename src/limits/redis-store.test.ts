@@ -151,4 +151,17 @@ describe('Redis store shared by several gateway processes', () => {
       await s.close();
     }
   });
+
+  it("can use the caller's ioredis client and leaves it open on close()", async () => {
+    const client = new Redis(REDIS_URL);
+    try {
+      const s = createLimitStore({ timeZone: 'UTC', redis: client, keyPrefix: `${prefix}shared-client:` });
+      expect(s.kind).toBe('redis');
+      expect((await s.reserve({ subjects: [{ subject: 'key:c', limits: { dailyRequests: 1 } }], estimatedTokens: 1, estimatedCostMicros: 0 })).ok).toBe(true);
+      await s.close();
+      expect(await client.ping()).toBe('PONG');
+    } finally {
+      client.disconnect();
+    }
+  });
 });
