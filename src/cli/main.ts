@@ -8,6 +8,7 @@ import { ConfigError } from '../config/load.js';
 import { registerServe } from './serve.js';
 import { registerInit } from './init.js';
 import { registerKeys } from './keys.js';
+import { registerSecrets } from './secrets.js';
 
 export function buildCli(): Command {
   const program = new Command('keygate')
@@ -18,6 +19,7 @@ export function buildCli(): Command {
   registerServe(program);
   registerInit(program);
   registerKeys(program);
+  registerSecrets(program);
   return program;
 }
 

@@ -3,6 +3,7 @@ import type { AccessControl } from '../auth/access-control.js';
 import type { TrustedProxies } from '../auth/client-ip.js';
 import type { SignedTokenService } from '../auth/signed-tokens.js';
 import type { KeygateConfig } from '../config/schema.js';
+import type { MasterKey } from '../crypto/master-key.js';
 import type { LimitStore } from '../limits/index.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Store } from '../store/connect.js';
@@ -29,6 +30,7 @@ export interface Repositories {
 export interface GatewayContext {
   config: KeygateConfig;
   dataDir: string;
+  masterKey: MasterKey;
   registry: ProviderRegistry;
   store: Store;
   repos: Repositories;

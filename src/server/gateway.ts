@@ -12,9 +12,10 @@ import { SignedTokenService } from '../auth/signed-tokens.js';
 import { SigningKeyring } from '../auth/signing-keys.js';
 import { loadTokenKeyring } from '../auth/token-keyring-source.js';
 import { createLimitStore } from '../limits/index.js';
+import { isEncValue, loadMasterKey, MasterKeyError, SecretString, type MasterKey } from '../crypto/index.js';
 import { loadConfig, ConfigError, type LoadOptions, type LoadedConfig } from '../config/load.js';
 import type { ProviderAdapter } from '../core/provider.js';
-import { ProviderRegistry, plainEnvKeyReader, type KeyReader } from '../providers/registry.js';
+import { ProviderRegistry, type KeyReader } from '../providers/registry.js';
 import { openStore, type Store } from '../store/connect.js';
 import { ApiKeyRepository } from '../store/repositories/api-keys.js';
 import { IdentityRepository } from '../store/repositories/identities.js';
@@ -55,13 +56,15 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   const { config } = loaded;
   const logger = createLogger({ level: config.log.level, destination: opts.logDestination });
 
-  const registry = new ProviderRegistry(config, env, opts.keyReader ?? plainEnvKeyReader(env), opts.extraAdapters);
+  mkdirSync(loaded.dataDir, { recursive: true, mode: 0o700 });
+  const masterKey = await openMasterKey(loaded.dataDir, env);
+
+  const registry = new ProviderRegistry(config, env, opts.keyReader ?? encAwareKeyReader(env, masterKey), opts.extraAdapters);
   if (config.keyMode === 'server' && registry.withServerKeys().length === 0) {
     const names = registry.all().filter((p) => p.adapter.env.apiKey).map((p) => p.adapter.env.apiKey);
     throw new ConfigError(`KEY_MODE=server but no provider key is configured. Set ${names.slice(0, 4).join(', ')} (or another provider's key), or use KEY_MODE=passthrough to let clients bring their own keys.`);
   }
 
-  mkdirSync(loaded.dataDir, { recursive: true, mode: 0o700 });
   const trustProxy = compileTrustProxy(config.server.trustProxy.length > 0 ? config.server.trustProxy : false);
   const store = await openStore(loaded.databaseUrl);
   const repos: Repositories = {
@@ -97,6 +100,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   const ctx: GatewayContext = {
     config,
     dataDir: loaded.dataDir,
+    masterKey,
     registry,
     store,
     repos,
@@ -142,6 +146,30 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     })());
 
   return { app, ctx, loaded, url, close };
+}
+
+/** The master key (env key, passphrase or the 0600 key file, created on first start). */
+export async function openMasterKey(dataDir: string, env: NodeJS.ProcessEnv): Promise<MasterKey> {
+  try {
+    return (await loadMasterKey({ dataDir, env })).key;
+  } catch (err) {
+    if (err instanceof MasterKeyError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
+/** Provider keys from the environment: plain, or `enc:` Fernet tokens under the master key. */
+function encAwareKeyReader(env: NodeJS.ProcessEnv, masterKey: MasterKey): KeyReader {
+  return (name) => {
+    const v = env[name];
+    if (!v) return null;
+    if (!isEncValue(v)) return SecretString.from(v);
+    try {
+      return masterKey.decryptValue(v, name);
+    } catch (err) {
+      throw new ConfigError(err instanceof Error ? err.message : `${name}: the enc: value cannot be decrypted with the master key.`);
+    }
+  };
 }
 
 function readTls(tls: { certFile: string; keyFile: string } | undefined): { key: Buffer; cert: Buffer } | undefined {
