@@ -154,7 +154,7 @@ export async function loadMasterKey(opts: LoadMasterKeyOptions): Promise<LoadedM
       throw new MasterKeyError(
         'invalid-env-key',
         `${MASTER_KEY_ENV} is not a valid key: it must be the url-safe base64 of 32 bytes (44 characters ending in "="), ` +
-          'as printed by `keygate master-key generate` or Python\'s `Fernet.generate_key()`.',
+          'as Python\'s `Fernet.generate_key()` prints it. See docs/key-management.md.',
       );
     }
     return { key: MasterKey.fromBytes(bytes, 'env-key'), origin: MASTER_KEY_ENV, notes };
@@ -262,7 +262,7 @@ async function keyFromFile(path: string, createIfMissing: boolean): Promise<Mast
     if (!createIfMissing) {
       throw new MasterKeyError(
         'missing',
-        `No master key: set ${MASTER_KEY_ENV} (generate one with \`keygate master-key generate\`), set ${MASTER_PASSPHRASE_ENV}, or create ${path}.`,
+        `No master key: set ${MASTER_KEY_ENV} (the url-safe base64 of 32 random bytes, as Python's Fernet.generate_key() prints), set ${MASTER_PASSPHRASE_ENV}, or create ${path} with mode 0600.`,
       );
     }
     // If another process created it meanwhile, its key wins and is read below like any file.
