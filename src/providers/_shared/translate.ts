@@ -54,6 +54,7 @@ export function invalidForProvider(message: string, param?: string): GatewayErro
 
 /** Rules shared by providers that have no equivalent of these OpenAI features. */
 export const notZero = (v: unknown): boolean => typeof v === 'number' && v !== 0;
+export const positive = (v: unknown): boolean => typeof v === 'number' && v > 0;
 export const notOne = (v: unknown): boolean => typeof v === 'number' && v !== 1;
 export const nonEmpty = (v: unknown): boolean =>
   v !== undefined && v !== null && (typeof v !== 'object' || Object.keys(v as object).length > 0);

@@ -65,6 +65,8 @@ describe('anthropic request translation', () => {
     expect(body(base({ tools, tool_choice: 'required' })).tool_choice).toEqual({ type: 'any' });
     expect(body(base({ tools, tool_choice: { type: 'function', function: { name: 'get_weather' } } })).tool_choice).toEqual({ type: 'tool', name: 'get_weather' });
     expect(body(base({ tools, parallel_tool_calls: false })).tool_choice).toEqual({ type: 'auto', disable_parallel_tool_use: true });
+    // Without tools there is nothing to choose from: no tool_choice is sent.
+    expect(body(base({ tool_choice: 'none' }))).not.toHaveProperty('tool_choice');
   });
 
   it('turns assistant tool_calls into tool_use blocks and merges consecutive tool results into one user turn', () => {
@@ -137,7 +139,7 @@ describe('anthropic request translation', () => {
   });
 
   it('accepts defaults of unsupported parameters, and drops set ones when configured', () => {
-    expect(() => body(base({ n: 1, logprobs: false, presence_penalty: 0, seed: null }))).not.toThrow();
+    expect(() => body(base({ n: 1, logprobs: false, top_logprobs: 0, presence_penalty: 0, seed: null }))).not.toThrow();
     const b = body(base({ n: 3, logprobs: true, presence_penalty: 1 }), { dropUnsupportedParams: true });
     expect(b).not.toHaveProperty('n');
     expect(b).not.toHaveProperty('logprobs');

@@ -8,6 +8,7 @@ import {
   nonEmpty,
   notOne,
   notZero,
+  positive,
   parseDataUrl,
   parseToolArguments,
   stopList,
@@ -37,7 +38,7 @@ const PROVIDER = 'Anthropic';
 export const ANTHROPIC_UNSUPPORTED: readonly UnsupportedRule[] = [
   { param: 'n', isSet: notOne },
   { param: 'logprobs' },
-  { param: 'top_logprobs' },
+  { param: 'top_logprobs', isSet: positive },
   { param: 'presence_penalty', isSet: notZero },
   { param: 'frequency_penalty', isSet: notZero },
   { param: 'logit_bias', isSet: nonEmpty },
@@ -75,7 +76,8 @@ export function toAnthropicRequest(req: ChatCompletionRequest, model: string, op
     }));
   }
   const choice = toolChoice(req.tool_choice, req.parallel_tool_calls === false);
-  if (choice && (body.tools || choice.type === 'none')) body.tool_choice = choice;
+  // Anthropic takes tool_choice only alongside tools.
+  if (choice && body.tools) body.tool_choice = choice;
 
   const rf = req.response_format;
   if (rf && rf.type !== 'text') {

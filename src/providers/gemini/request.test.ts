@@ -20,7 +20,8 @@ describe('gemini request translation', () => {
   });
 
   it('refuses model ids that could change the path', () => {
-    for (const m of ['../files', 'a/b', 'x:generateContent?key=1', '%2e%2e', '']) {
+    expect(toGeminiRequest(base(), 'models/gemini-2.5-flash').path).toBe('/v1beta/models/gemini-2.5-flash:generateContent');
+    for (const m of ['../files', 'models/../x', 'a/b', 'x:generateContent?key=1', '%2e%2e', '']) {
       expect(() => toGeminiRequest(base(), m)).toThrow(GatewayError);
     }
   });

@@ -7,6 +7,7 @@ import {
   maxTokensOf,
   nonEmpty,
   notOne,
+  positive,
   parseDataUrl,
   parseToolArguments,
   stopList,
@@ -26,7 +27,7 @@ export const GEMINI_UNSUPPORTED: readonly UnsupportedRule[] = [
   // candidateCount exists but streams interleave candidates; one choice keeps the mapping exact.
   { param: 'n', isSet: notOne },
   { param: 'logprobs' },
-  { param: 'top_logprobs' },
+  { param: 'top_logprobs', isSet: positive },
   { param: 'logit_bias', isSet: nonEmpty },
   { param: 'audio' },
   { param: 'modalities', isSet: (v) => Array.isArray(v) && v.some((m) => m !== 'text') },
@@ -39,7 +40,9 @@ export const GEMINI_UNSUPPORTED: readonly UnsupportedRule[] = [
 ];
 
 /** Model ids are one path segment; anything that could walk the path is refused. */
-export function modelPath(model: string): string {
+export function modelPath(input: string): string {
+  // Gemini's own resource names read `models/<id>`; accept that spelling too.
+  const model = input.startsWith('models/') ? input.slice(7) : input;
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(model)) throw invalidForProvider(`'${model.slice(0, 60)}' is not a valid Gemini model id.`, 'model');
   return `/v1beta/models/${model}`;
 }

@@ -7,6 +7,7 @@ import {
   maxTokensOf,
   nonEmpty,
   notOne,
+  positive,
   parseDataUrl,
   parseToolArguments,
   stopList,
@@ -23,7 +24,7 @@ const PROVIDER = 'Ollama';
 export const OLLAMA_UNSUPPORTED: readonly UnsupportedRule[] = [
   { param: 'n', isSet: notOne },
   { param: 'logprobs' },
-  { param: 'top_logprobs' },
+  { param: 'top_logprobs', isSet: positive },
   { param: 'logit_bias', isSet: nonEmpty },
   { param: 'audio' },
   { param: 'prediction' },
