@@ -1,0 +1,146 @@
+/**
+ * Azure Key Vault through the official `@azure/keyvault-secrets` client. Key Vault names allow
+ * only [0-9a-zA-Z-] and are case-insensitive, so logical `openai.2` is stored as
+ * `keygate-openai-2` with a `keygate-name` tag holding the logical name, which list() reads back.
+ * Credentials: a TokenCredential (DefaultAzureCredential by default: env, workload identity,
+ * managed identity, Azure CLI).
+ */
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { SecretClient } from '@azure/keyvault-secrets';
+import { SecretString } from '../../crypto/secret-string.js';
+import { assertSecretName, type SecretBackend, type SecretBackendCapabilities } from '../backend.js';
+import { SecretBackendError, SecretNotFoundError, describeCause, type SecretOperation } from '../errors.js';
+
+export interface AzureBackendOptions {
+  /** e.g. https://my-vault.vault.azure.net */
+  vaultUrl: string;
+  credential?: TokenCredential;
+  /** Physical name prefix, default `keygate-`. */
+  prefix?: string;
+  /** After a delete, also purge it (needs the purge permission) so the name can be reused at once. */
+  purgeOnDelete?: boolean;
+  /** Retries of the Azure pipeline, default 3. */
+  maxRetries?: number;
+  /**
+   * Skip the check that the 401 challenge's resource matches the vault's domain. Needed for
+   * vaults outside *.vault.azure.net (sovereign clouds with unusual hosts, local test servers).
+   */
+  disableChallengeResourceVerification?: boolean;
+  /** Allow an http:// vault URL (local test servers only: the bearer token would travel in clear). */
+  allowInsecureHttp?: boolean;
+  /** An already configured client (tests). */
+  client?: SecretClient;
+}
+
+const NAME_TAG = 'keygate-name';
+
+/** `openai.2` -> `keygate-openai-2`: every character outside [0-9a-zA-Z-] becomes '-'. */
+export function azureSecretName(name: string, prefix = 'keygate-'): string {
+  return (prefix + name).replace(/[^0-9a-zA-Z-]/g, '-');
+}
+
+export class AzureKeyVaultBackend implements SecretBackend {
+  readonly name = 'azure';
+  readonly capabilities: SecretBackendCapabilities = { read: true, write: true, delete: true, list: true };
+  readonly #client: SecretClient;
+  readonly #prefix: string;
+  readonly #purge: boolean;
+
+  constructor(opts: AzureBackendOptions) {
+    if (!opts.client) {
+      if (!opts.vaultUrl) throw new TypeError('azure backend: vaultUrl is required');
+      const url = new URL(opts.vaultUrl);
+      if (url.protocol !== 'https:' && !opts.allowInsecureHttp) {
+        throw new TypeError('azure backend: vaultUrl must be https:// (the bearer token must not travel in clear)');
+      }
+    }
+    this.#prefix = opts.prefix ?? 'keygate-';
+    this.#purge = opts.purgeOnDelete === true;
+    this.#client =
+      opts.client ??
+      new SecretClient(opts.vaultUrl, opts.credential ?? new DefaultAzureCredential(), {
+        retryOptions: { maxRetries: opts.maxRetries ?? 3 },
+        disableChallengeResourceVerification: opts.disableChallengeResourceVerification,
+        // The pipeline's HTTP client refuses http:// unless told; Key Vault's own auth policy does not check.
+        allowInsecureConnection: opts.allowInsecureHttp === true,
+      });
+  }
+
+  async get(name: string): Promise<SecretString> {
+    assertSecretName(name);
+    try {
+      const s = await this.#client.getSecret(azureSecretName(name, this.#prefix));
+      if (typeof s.value !== 'string') throw new SecretBackendError(this.name, 'get', 'the secret has no value', { secretName: name, code: 'bad_shape' });
+      return SecretString.from(s.value);
+    } catch (err) {
+      throw this.#wrap(err, 'get', name);
+    }
+  }
+
+  async put(name: string, value: SecretString): Promise<void> {
+    assertSecretName(name);
+    try {
+      await value.use((plain) =>
+        this.#client.setSecret(azureSecretName(name, this.#prefix), plain, { tags: { [NAME_TAG]: name }, contentType: 'text/plain' }),
+      );
+    } catch (err) {
+      throw this.#wrap(err, 'put', name, value);
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    assertSecretName(name);
+    const physical = azureSecretName(name, this.#prefix);
+    try {
+      const poller = await this.#client.beginDeleteSecret(physical, { intervalInMs: this.#purge ? 1000 : 0 });
+      if (this.#purge) {
+        await poller.pollUntilDone();
+        await this.#client.purgeDeletedSecret(physical);
+      }
+    } catch (err) {
+      throw this.#wrap(err, 'delete', name);
+    }
+  }
+
+  async list(): Promise<string[]> {
+    const names: string[] = [];
+    const physicalPrefix = azureSecretName('', this.#prefix).toLowerCase();
+    try {
+      for await (const p of this.#client.listPropertiesOfSecrets()) {
+        if (!p.name.toLowerCase().startsWith(physicalPrefix) || p.enabled === false) continue;
+        names.push(p.tags?.[NAME_TAG] ?? p.name.slice(physicalPrefix.length).toLowerCase());
+      }
+    } catch (err) {
+      throw this.#wrap(err, 'list');
+    }
+    return names.sort();
+  }
+
+  async validate(): Promise<void> {
+    try {
+      // One page of the listing proves the URL, the credential and the list permission.
+      await this.#client.listPropertiesOfSecrets().byPage({ maxPageSize: 1 }).next();
+    } catch (err) {
+      throw this.#wrap(err, 'validate');
+    }
+  }
+
+  #wrap(err: unknown, op: SecretOperation, name?: string, value?: SecretString): Error {
+    if (err instanceof SecretBackendError || err instanceof SecretNotFoundError) return err;
+    const status = (err as { statusCode?: number }).statusCode;
+    const code = (err as { code?: string }).code;
+    if (name && op !== 'put' && (status === 404 || code === 'SecretNotFound')) return new SecretNotFoundError(this.name, name);
+    const secrets = value ? [value.reveal()] : [];
+    const hint =
+      status === 409 && op === 'put'
+        ? ' (the secret is deleted but recoverable: recover or purge it, or set purgeOnDelete)'
+        : status === 403
+          ? ' (the identity lacks a Key Vault access policy / RBAC role for secrets)'
+          : '';
+    return new SecretBackendError(this.name, op, `${describeCause(err, secrets)}${status ? ` (HTTP ${status})` : ''}${hint}`, {
+      secretName: name,
+      code: code ?? status,
+      secrets,
+    });
+  }
+}
