@@ -75,6 +75,14 @@ describe('anthropic stream mapping (recorded fixtures)', () => {
     ]);
   });
 
+  it('takes cumulative usage from message_delta, input counts included when it repeats them', () => {
+    const m = createAnthropicStreamMapper('claude-x');
+    const ev = (event: string, data: object) => ({ event, data: JSON.stringify({ type: event, ...data }) });
+    m.push(ev('message_start', { message: { id: 'msg_u', usage: { input_tokens: 5, output_tokens: 1 } } }));
+    m.push(ev('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { input_tokens: 6, cache_read_input_tokens: 10, output_tokens: 20 } }));
+    expect(m.push(ev('message_stop', {})).at(-1)?.usage).toEqual({ prompt_tokens: 16, completion_tokens: 20, total_tokens: 36, prompt_tokens_details: { cached_tokens: 10 } });
+  });
+
   it('turns a mid-stream error event into a mapped GatewayError', () => {
     let err: unknown;
     try {

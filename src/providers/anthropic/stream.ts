@@ -5,7 +5,7 @@
  * error mid-stream. Usage rides on the final chunk, the one with finish_reason.
  */
 import { errors } from '../../core/errors.js';
-import type { ChatCompletionChunk, FinishReason, Usage } from '../../core/openai-types.js';
+import type { ChatCompletionChunk, FinishReason } from '../../core/openai-types.js';
 import type { SseEvent, StreamMapper } from '../../core/provider.js';
 import { ChunkFactory, isRecord, newCompletionId, num, str } from '../_shared/translate.js';
 import { streamError } from './errors.js';
@@ -20,8 +20,8 @@ export function createAnthropicStreamMapper(model: string): StreamMapper {
   const blocks = new Map<number, BlockKind>();
   let toolCount = 0;
   let sawJsonTool = false;
-  let startUsage: unknown = null;
-  let outputTokens: number | undefined;
+  // message_start's usage, overlaid by message_delta's (cumulative; newer API versions repeat input counts there).
+  let usage: Record<string, unknown> = {};
   let stopReason: unknown = null;
   let started = false;
   let done = false;
@@ -47,7 +47,7 @@ export function createAnthropicStreamMapper(model: string): StreamMapper {
           const msg = isRecord(data.message) ? data.message : {};
           chunks.id = str(msg.id) ?? chunks.id;
           chunks.model = str(msg.model) ?? chunks.model;
-          startUsage = msg.usage;
+          if (isRecord(msg.usage)) usage = { ...msg.usage };
           return role();
         }
         case 'content_block_start': {
@@ -93,14 +93,15 @@ export function createAnthropicStreamMapper(model: string): StreamMapper {
         case 'message_delta': {
           const delta = isRecord(data.delta) ? data.delta : {};
           if ('stop_reason' in delta) stopReason = delta.stop_reason;
-          if (isRecord(data.usage) && typeof data.usage.output_tokens === 'number') outputTokens = data.usage.output_tokens;
+          if (isRecord(data.usage)) {
+            for (const [k, v] of Object.entries(data.usage)) if (typeof v === 'number') usage[k] = v;
+          }
           return [];
         }
         case 'message_stop': {
           done = true;
           const finish: FinishReason = mapStopReason(stopReason, sawJsonTool && toolCount === 0) ?? 'stop';
-          const usage: Usage = mapUsage(startUsage, outputTokens ?? (isRecord(startUsage) ? num(startUsage.output_tokens) : 0));
-          return [...role(), chunks.delta({}, finish, usage)];
+          return [...role(), chunks.delta({}, finish, mapUsage(usage))];
         }
         case 'error':
           throw streamError(data);
