@@ -148,9 +148,15 @@ export const configSchema = z
         defaultProvider: z.string().default('openai'),
         /** Alias -> `provider/model`. */
         aliases: z.record(z.string(), z.string().regex(/^[^/]+\/.+$/, 'must be "provider/model"')).default({}),
+        /** Drop OpenAI parameters a provider cannot honour instead of answering 400. */
+        dropUnsupportedParams: z.boolean().default(false),
+        /** max_tokens sent to providers that require one (Anthropic) when the request sets none. */
+        defaultMaxTokens: z.number().int().positive().default(4096),
+        /** Azure OpenAI api-version query parameter. */
+        azureApiVersion: z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, 'must look like 2024-10-21').default('2024-10-21'),
       })
       .strict()
-      .default({ defaultProvider: 'openai', aliases: {} }),
+      .default({ defaultProvider: 'openai', aliases: {}, dropUnsupportedParams: false, defaultMaxTokens: 4096, azureApiVersion: '2024-10-21' }),
     upstream: z
       .object({
         connectTimeoutMs: ms.default(10_000),

@@ -12,9 +12,31 @@ import { openai } from './openai/index.js';
 import { groq } from './groq/index.js';
 import { mistral } from './mistral/index.js';
 import { ollama } from './ollama/index.js';
+import { createAnthropicAdapter } from './anthropic/index.js';
+import { createGeminiAdapter } from './gemini/index.js';
+import { createAzureOpenAIAdapter } from './azure-openai/index.js';
 
-/** Built-in adapters, in listing order. */
-export const BUILT_IN_PROVIDERS: readonly ProviderAdapter[] = [openai, groq, mistral, ollama];
+interface BuiltIn {
+  adapter: ProviderAdapter;
+  /** No usable default base URL (e.g. one host per Azure resource): enabled only when one is set. */
+  needsBaseUrl?: boolean;
+  /** Models listed by GET /v1/models when the config lists none. */
+  models?: readonly string[];
+}
+
+/** Built-in adapters, in listing order. Translating adapters take the translation options. */
+export function builtInProviders(config: KeygateConfig): BuiltIn[] {
+  const translate = { dropUnsupportedParams: config.models.dropUnsupportedParams };
+  return [
+    { adapter: openai },
+    { adapter: groq },
+    { adapter: mistral },
+    { adapter: ollama },
+    { adapter: createAnthropicAdapter({ ...translate, defaultMaxTokens: config.models.defaultMaxTokens }), models: ['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1'] },
+    { adapter: createGeminiAdapter(translate), models: ['gemini-2.5-flash', 'gemini-2.5-pro', 'gemini-embedding-001'] },
+    { adapter: createAzureOpenAIAdapter({ apiVersion: config.models.azureApiVersion }), needsBaseUrl: true },
+  ];
+}
 
 export interface ResolvedProvider {
   readonly adapter: ProviderAdapter;
@@ -49,11 +71,13 @@ export class ProviderRegistry {
 
   constructor(config: KeygateConfig, env: NodeJS.ProcessEnv, readKey: KeyReader, extraAdapters: readonly ProviderAdapter[] = []) {
     const settings = config.providers as unknown as Record<string, ProviderSettings | undefined>;
-    for (const adapter of [...BUILT_IN_PROVIDERS, ...extraAdapters]) {
+    for (const { adapter, needsBaseUrl, models: builtInModels } of [...builtInProviders(config), ...extraAdapters.map((adapter) => ({ adapter, needsBaseUrl: false, models: undefined }))]) {
       const s = settings[adapter.id];
       if (s?.enabled === false) continue;
-      const models = s?.models ?? (adapter as { models?: readonly string[] }).models ?? [];
-      this.#add(adapter, s?.baseUrl ?? env[adapter.env.baseUrl] ?? adapter.defaultBaseUrl, readKey(s?.apiKeyEnv ?? adapter.env.apiKey), models, adapter.env.baseUrl);
+      const baseUrl = s?.baseUrl ?? env[adapter.env.baseUrl];
+      if (needsBaseUrl && !baseUrl) continue;
+      const models = s?.models ?? builtInModels ?? (adapter as { models?: readonly string[] }).models ?? [];
+      this.#add(adapter, baseUrl ?? adapter.defaultBaseUrl, readKey(s?.apiKeyEnv ?? adapter.env.apiKey), models, adapter.env.baseUrl);
     }
     for (const c of config.providers.custom) {
       if (this.#byId.has(c.id)) throw new Error(`providers.custom: the id '${c.id}' is already a built-in provider; choose another id.`);

@@ -64,17 +64,28 @@ export async function reserveLimits(
   }
   reply.headers(headers as Record<string, string>);
   emitQuotaEvents(ctx, req, result.quotaEvents);
-  return holdFor(ctx, req, result, call);
+  return holdFor(ctx, req, result, call, { tokens: estimatedTokens, costMicros: cost.micros });
 }
 
-function holdFor(ctx: GatewayContext, req: FastifyRequest, reservation: Reservation, call: { provider: string; model: string }): LimitHold {
+function holdFor(
+  ctx: GatewayContext,
+  req: FastifyRequest,
+  reservation: Reservation,
+  call: { provider: string; model: string },
+  estimate: { tokens: number; costMicros: number },
+): LimitHold {
   return {
     settle(usage) {
-      const prompt = usage?.prompt_tokens ?? 0;
-      const completion = usage?.completion_tokens ?? 0;
-      const cost = ctx.prices.costMicros(call.provider, call.model, { prompt, completion, cached: usage?.prompt_tokens_details?.cached_tokens });
+      // An answer whose usage is unknown keeps its estimate: it must not come out free.
+      let real = estimate;
+      if (usage) {
+        const prompt = usage.prompt_tokens;
+        const completion = usage.completion_tokens;
+        const cost = ctx.prices.costMicros(call.provider, call.model, { prompt, completion, cached: usage.prompt_tokens_details?.cached_tokens });
+        real = { tokens: usage.total_tokens || prompt + completion, costMicros: cost.micros };
+      }
       // After the response: nothing waits for this.
-      reservation.settle({ tokens: usage?.total_tokens ?? prompt + completion, costMicros: cost.micros }).then(
+      reservation.settle(real).then(
         (r) => emitQuotaEvents(ctx, req, r.quotaEvents),
         (err: unknown) => ctx.logger.error({ err }, 'could not settle limits'),
       );
