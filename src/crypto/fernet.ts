@@ -128,6 +128,8 @@ export class Fernet {
     // 3. timestamp: TTL and clock skew, before any MAC work.
     const timestamp = readTimestamp(data);
     const now = opts.now ?? nowSeconds();
+    // A NaN TTL would silently disable expiry: treat it as the caller's bug, not a bad token.
+    if (opts.ttlSeconds !== undefined && !(opts.ttlSeconds >= 0)) throw new RangeError('ttlSeconds must be a non-negative number');
     if (opts.ttlSeconds !== undefined && timestamp + opts.ttlSeconds < now) throw new InvalidToken();
     if (now + FERNET_MAX_CLOCK_SKEW_SECONDS < timestamp) throw new InvalidToken();
     // 4-7. HMAC, decrypt, unpad.
