@@ -147,5 +147,9 @@ describe('gemini adapter against the mock', () => {
   it('maps the mock error bodies', async () => {
     const res = await send(adapter.chat!.toUpstream({ model: 'g', messages: [{ role: 'user', content: 'x' }] }, 'mock-rate-limited'));
     expect(adapter.mapError!(res.status, await res.json())).toMatchObject({ status: 429, type: 'rate_limit_error', code: 'resource_exhausted' });
+    const spec = adapter.chat!.toUpstream({ model: 'g', messages: [{ role: 'user', content: 'x' }] }, 'gemini-2.5-flash');
+    const bad = await fetch(mock.url + spec.path, { method: 'POST', headers: { 'content-type': 'application/json', ...adapter.authHeaders('bad-key') }, body: JSON.stringify(spec.body) });
+    expect(bad.status).toBe(400);
+    expect(adapter.mapError!(bad.status, await bad.json())).toMatchObject({ status: 401, type: 'authentication_error', code: 'invalid_api_key' });
   });
 });

@@ -74,7 +74,9 @@ export async function startMockGemini(): Promise<MockGemini> {
     const url = new URL(req.url ?? '/', 'http://mock');
     const key = String(req.headers['x-goog-api-key'] ?? '') || url.searchParams.get('key') || '';
     if (!key) return error(res, 403, 'PERMISSION_DENIED', 'Method doesn\'t allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.');
-    if (key === 'bad-key') return error(res, 400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.');
+    if (key === 'bad-key') {
+      return json(res, 400, { error: { code: 400, message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com' } }] } });
+    }
     const m = ROUTE.exec(url.pathname);
     if (req.method !== 'POST' || !m) return error(res, 404, 'NOT_FOUND', `Requested entity was not found.`);
     if (!body) return error(res, 400, 'INVALID_ARGUMENT', 'Invalid JSON payload received.');

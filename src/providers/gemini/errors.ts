@@ -20,6 +20,10 @@ const BY_STATUS: Record<string, { status: number; type: ErrorType }> = {
 
 export function mapGeminiError(status: number, body: unknown): MappedUpstreamError {
   const err = isRecord(body) && isRecord(body.error) ? body.error : {};
+  if (isInvalidKey(err)) {
+    // Google answers a bad key with 400 INVALID_ARGUMENT; to a client that is an auth failure.
+    return { status: 401, type: 'authentication_error', code: 'invalid_api_key', message: 'API key not valid.' };
+  }
   const rpc = str(err.status);
   const known = rpc ? BY_STATUS[rpc] : undefined;
   const httpStatus = typeof err.code === 'number' ? err.code : status;
@@ -29,6 +33,11 @@ export function mapGeminiError(status: number, body: unknown): MappedUpstreamErr
     code: rpc ? rpc.toLowerCase() : 'upstream_error',
     message: str(err.message)?.slice(0, 2000) ?? `The Gemini upstream answered with status ${status}.`,
   };
+}
+
+function isInvalidKey(err: Record<string, unknown>): boolean {
+  const details = Array.isArray(err.details) ? err.details : [];
+  return details.some((d) => isRecord(d) && d.reason === 'API_KEY_INVALID') || /^API key not valid/.test(str(err.message) ?? '');
 }
 
 /** An error object inside a stream; the message is ours, as stream errors skip the caller's redaction. */

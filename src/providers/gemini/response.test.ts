@@ -69,6 +69,13 @@ describe('gemini errors', () => {
   });
 });
 
+describe('gemini invalid key', () => {
+  it('maps Google\'s 400 "API key not valid" to 401 authentication_error', () => {
+    const body = { error: { code: 400, message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com' }] } };
+    expect(mapGeminiError(400, body)).toEqual({ status: 401, type: 'authentication_error', code: 'invalid_api_key', message: 'API key not valid.' });
+  });
+});
+
 describe('gemini embeddings', () => {
   it('builds a batchEmbedContents request', () => {
     expect(toGeminiEmbeddings({ model: 'x', input: ['a', 'b'], dimensions: 3 }, 'gemini-embedding-001')).toEqual({
