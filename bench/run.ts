@@ -12,11 +12,11 @@ import { machine } from './lib/machine.js';
 import { runMicro, type MicroOutcome } from './lib/micro.js';
 import { goals, ratios, rows, type TargetReport } from './lib/report.js';
 import { readPrevious, writeResults } from './lib/results-file.js';
-import { MOCK_STREAM, SCENARIO_IDS, scenarioSpec, timing, type ScenarioId } from './lib/scenarios.js';
+import { MOCK_STREAM, scenarioSpec, timing, type ScenarioId } from './lib/scenarios.js';
 import { combineRounds } from './lib/rounds.js';
 import type { LoadResult } from './load/protocol.js';
 import { soak, type SoakResult } from './lib/soak.js';
-import { directLine, featureLines, goalTable, mainTable, microTable, ratioLines } from './lib/table.js';
+import { directLine, failureLines, featureLines, goalTable, mainTable, microTable, ratioLines } from './lib/table.js';
 import { PROFILE_DIR, TARGET_LABELS, startTarget, type RunningTarget, type TargetId } from './lib/targets.js';
 
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
@@ -72,12 +72,15 @@ async function main(): Promise<void> {
     reports.push(report);
   }
   const fmt = (v: number | null) => (v === null ? '-' : v.toFixed(2));
-  for (const sc of SCENARIO_IDS) {
+  for (const sc of args.scenarios) {
     for (let round = 1; round <= t.rounds; round++) {
       for (const { report, target, rounds } of runningTargets) {
+        const cpu0 = target.cpuMs();
         const r = await loader.run({ origin: target.origin, path: target.path, headers: target.headers, ...scenarioSpec(sc, t) });
+        const cpu1 = target.cpuMs();
+        r.cpuUsPerRequest = cpu0 !== null && cpu1 !== null && r.completed ? ((cpu1 - cpu0) * 1000) / r.completed : null;
         rounds.set(sc, [...(rounds.get(sc) ?? []), r]);
-        log(`${sc} round ${round}/${t.rounds} ${report.id}: ${r.rps.toFixed(0)} req/s, p50 ${fmt(r.latencyMs.p50)} ms, p99 ${fmt(r.latencyMs.p99)} ms, first byte p50 ${fmt(r.ttfbMs.p50)} ms, ${r.errors} errors, non-2xx ${JSON.stringify(r.non2xx)}`);
+        log(`${sc} round ${round}/${t.rounds} ${report.id}: ${r.rps.toFixed(0)} req/s, p50 ${fmt(r.latencyMs.p50)} ms, p99 ${fmt(r.latencyMs.p99)} ms, first byte p50 ${fmt(r.ttfbMs.p50)} ms, CPU ${fmt(r.cpuUsPerRequest ?? null)} us/req, ${r.errors} errors, non-2xx ${JSON.stringify(r.non2xx)}`);
       }
     }
   }
@@ -111,6 +114,7 @@ async function main(): Promise<void> {
     '',
     mainTable(rs),
     directLine(reports.find((r) => r.id === 'direct')),
+    failureLines(reports),
     '',
     ratioLines(rt),
     '',

@@ -85,6 +85,20 @@ export function rssMb(pid: number | undefined): number | null {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux only). */
+export function cpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // Fields after the ")" that ends the command name: utime is the 12th, stime the 13th.
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+// USER_HZ is 100 on every mainstream Linux build.
+const CLOCK_TICKS = 100;
+
 /** SIGTERM (graceful: keygate flushes usage, --cpu-prof writes its file), SIGKILL after 10 s. */
 export function stopChild(proc: ChildProcess, graceMs = 10_000): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();

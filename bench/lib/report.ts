@@ -29,6 +29,9 @@ export interface Row {
   ttftOverheadP50: number | null;
   ttftOverheadP99: number | null;
   rssMb: number | null;
+  /** Server CPU per request (user + system), µs, at c=16 JSON and in the stream scenario. */
+  cpuUsC16: number | null;
+  cpuUsStream: number | null;
   failed: number;
 }
 
@@ -59,6 +62,8 @@ export function rows(targets: readonly TargetReport[]): Row[] {
       ttftOverheadP50: sub(s['stream-c16']?.ttfbMs.p50, direct['stream-c16']?.ttfbMs.p50),
       ttftOverheadP99: sub(s['stream-c16']?.ttfbMs.p99, direct['stream-c16']?.ttfbMs.p99),
       rssMb: t.rssMb,
+      cpuUsC16: s['json-c16']?.cpuUsPerRequest ?? null,
+      cpuUsStream: s['stream-c16']?.cpuUsPerRequest ?? null,
       failed,
     };
   });

@@ -15,6 +15,8 @@ export function combineRounds(rounds: readonly LoadResult[]): LoadResult {
   for (const r of rounds) for (const [k, v] of Object.entries(r.non2xx)) non2xx[k] = (non2xx[k] ?? 0) + v;
   return {
     requests: rounds.reduce((n, r) => n + r.requests, 0),
+    completed: rounds.reduce((n, r) => n + r.completed, 0),
+    cpuUsPerRequest: median(rounds.map((r) => r.cpuUsPerRequest ?? null)),
     errors: rounds.reduce((n, r) => n + r.errors, 0),
     non2xx,
     seconds: rounds.reduce((n, r) => n + r.seconds, 0),

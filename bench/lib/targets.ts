@@ -6,7 +6,7 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { built, ROOT } from './build.js';
-import { rssMb, startChild, stopChild, type Started } from './children.js';
+import { cpuMs, rssMb, startChild, stopChild, type Started } from './children.js';
 import { ensurePortkey, PORTKEY_ENTRY } from './peer.js';
 import { freshBenchDatabase } from './postgres.js';
 
@@ -28,6 +28,7 @@ export interface RunningTarget {
   /** What the process reports it has on (keygate: store, limits, guard). */
   features: Record<string, string>;
   rssMb(): number | null;
+  cpuMs(): number | null;
   stop(): Promise<void>;
 }
 
@@ -52,6 +53,7 @@ function running(child: Started, path: string, headers: Record<string, string>, 
     headers,
     features: { ...features, ...child.ready.features },
     rssMb: () => rssMb(child.proc.pid),
+    cpuMs: () => cpuMs(child.proc.pid),
     stop: () => stopChild(child.proc),
   };
 }
@@ -76,7 +78,7 @@ export async function startTarget(id: TargetId, o: TargetOptions): Promise<Start
     switch (id) {
       case 'direct':
         // The mock itself: its RSS is the mock's, shown for scale.
-        return { ok: true, target: { origin: o.mockOrigin, path: CHAT, headers: { authorization: `Bearer ${UPSTREAM_KEY}` }, features: {}, rssMb: () => rssMb(o.mockPid), stop: async () => undefined } };
+        return { ok: true, target: { origin: o.mockOrigin, path: CHAT, headers: { authorization: `Bearer ${UPSTREAM_KEY}` }, features: {}, rssMb: () => rssMb(o.mockPid), cpuMs: () => cpuMs(o.mockPid), stop: async () => undefined } };
       case 'floor': {
         const c = await startChild({ name: 'floor', args: [...profFlags(id, o), built('bench/servers/floor-proxy.ts')], env: { UPSTREAM_ORIGIN: o.mockOrigin } });
         return { ok: true, target: running(c, CHAT, { authorization: `Bearer ${UPSTREAM_KEY}` }) };

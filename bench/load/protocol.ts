@@ -23,7 +23,11 @@ export interface Percentiles {
 
 export interface LoadResult {
   requests: number;
+  /** All responses, warm-up included. */
+  completed: number;
   errors: number;
+  /** The server process's CPU time (user + system) per completed request, in µs; set by the runner. */
+  cpuUsPerRequest?: number | null;
   /** Responses that were not 2xx, by status. */
   non2xx: Record<string, number>;
   seconds: number;

@@ -4,7 +4,6 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pipeline } from 'node:stream/promises';
 import { Agent } from 'undici';
 import { onStop, sendReady } from './child-ipc.js';
 
@@ -21,7 +20,9 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       body: req.method === 'GET' ? undefined : req,
     });
     res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? 'application/json') });
-    await pipeline(up.body, res);
+    // pipe(), not stream.pipeline(): pipeline adds an AbortSignal and DOMException per request.
+    up.body.on('error', () => res.destroy());
+    up.body.pipe(res);
   } catch {
     if (!res.headersSent) res.writeHead(502);
     res.end();
