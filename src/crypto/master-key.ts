@@ -157,7 +157,9 @@ export async function loadMasterKey(opts: LoadMasterKeyOptions): Promise<LoadedM
           'as Python\'s `Fernet.generate_key()` prints it. See docs/key-management.md.',
       );
     }
-    return { key: MasterKey.fromBytes(bytes, 'env-key'), origin: MASTER_KEY_ENV, notes };
+    const key = MasterKey.fromBytes(bytes, 'env-key'); // copies; wipe our copy
+    bytes.fill(0);
+    return { key, origin: MASTER_KEY_ENV, notes };
   }
   if (passphrase !== undefined) {
     const key = await keyFromPassphrase(passphrase, opts.dataDir);
@@ -206,7 +208,7 @@ async function keyFromPassphrase(passphrase: string, dataDir: string): Promise<M
           'Set the original passphrase; to change it, rotate the master key.',
       );
     }
-    return MasterKey.fromBytes(key, 'passphrase');
+    return takeKey(key, 'passphrase');
   }
   // First use: a fresh salt, then write salt and verifier together, never replacing a file.
   const salt = randomBytes(16);
@@ -219,8 +221,20 @@ async function keyFromPassphrase(passphrase: string, dataDir: string): Promise<M
     verifier: verifierFor(key).toString('base64url'),
   };
   const created = await createExclusive(path, `${JSON.stringify(file, null, 2)}\n`);
-  if (!created) return keyFromPassphrase(passphrase, dataDir); // another process won the race: use its salt
-  return MasterKey.fromBytes(key, 'passphrase');
+  if (!created) {
+    key.fill(0);
+    return keyFromPassphrase(passphrase, dataDir); // another process won the race: use its salt
+  }
+  return takeKey(key, 'passphrase');
+}
+
+/** Wraps key bytes and wipes the caller's buffer (MasterKey keeps its own copy). */
+function takeKey(bytes: Buffer, source: MasterKeySource): MasterKey {
+  try {
+    return MasterKey.fromBytes(bytes, source);
+  } finally {
+    bytes.fill(0);
+  }
 }
 
 async function readSaltFile(path: string): Promise<SaltFile | undefined> {
@@ -279,7 +293,7 @@ async function keyFromFile(path: string, createIfMissing: boolean): Promise<Mast
   }
   const text = await readFile(path, 'utf8');
   try {
-    return MasterKey.fromBytes(decodeFernetKey(text.trim()), 'key-file');
+    return takeKey(decodeFernetKey(text.trim()), 'key-file');
   } catch {
     throw new MasterKeyError(
       'bad-key-file',
