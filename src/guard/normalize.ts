@@ -3,6 +3,7 @@
  * characters, zero-width joiners, look-alike letters and encodings. Normalised text keeps a
  * map back to the original offsets so findings still point at the right span.
  */
+import { profileText, type TextProfile } from './profile.js';
 
 // Cyrillic and Greek letters that render like Latin ones (the confusables attackers use most).
 const HOMOGLYPHS: Record<string, string> = {
@@ -110,12 +111,12 @@ export interface DecodeLimits {
 
 export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxChars: 32_768, maxTokens: 64 };
 
-const BASE64_TOKEN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,8192}={0,2}/g;
-const HEX_TOKEN = /(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){8,4096}(?![0-9A-Fa-f])/g;
 const SPACED_HEX = /(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}[ :,]){7,4096}[0-9A-Fa-f]{2}(?![0-9A-Fa-f])/g;
 const URL_ESCAPE = /%[0-9A-Fa-f]{2}/g;
 const UNICODE_ESCAPE = /\\u(?:\{([0-9A-Fa-f]{1,6})\}|([0-9A-Fa-f]{4}))|\\x([0-9A-Fa-f]{2})/g;
 const HTML_ENTITY = /&#(?:[xX]([0-9A-Fa-f]{1,6})|(\d{1,7}));/g;
+const HEX_ONLY = /^(?:[0-9A-Fa-f]{2})+$/;
+const MAX_TOKEN = 8192;
 
 /** True when decoded bytes look like text rather than binary (so a hash is not "decoded"). */
 function looksLikeText(s: string): boolean {
@@ -151,53 +152,63 @@ export function rot13(s: string): string {
  * Finds encoded regions and returns their decoded text. One level only; the scanner calls it
  * again on decoded text for the next level, so depth and total size stay bounded.
  */
-export function decodeLayers(text: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS, opts: { rot13?: boolean } = {}): DecodedLayer[] {
+export function decodeLayers(
+  text: string,
+  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+  opts: { rot13?: boolean; profile?: TextProfile } = {},
+): DecodedLayer[] {
+  const profile = opts.profile ?? profileText(text);
   const layers: DecodedLayer[] = [];
   let budget = limits.maxChars;
   let tokens = 0;
-  const push = (layer: DecodedLayer): boolean => {
-    if (budget <= 0) return false;
+  const push = (layer: DecodedLayer): void => {
+    if (budget <= 0) return;
     const t = layer.text.length > budget ? layer.text.slice(0, budget) : layer.text;
     budget -= t.length;
     layers.push({ ...layer, text: t });
-    return true;
   };
 
   // Whole-text decodings: escapes are usually sprinkled through a sentence.
-  if (text.includes('%') && countMatches(URL_ESCAPE, text, 3)) {
+  if (profile.percents >= 3 && countMatches(URL_ESCAPE, text, 3)) {
     const decoded = text.replace(/\+/g, ' ').replace(URL_ESCAPE, (m) => String.fromCharCode(parseInt(m.slice(1), 16)));
     push({ encoding: 'url', text: decoded, start: 0, end: text.length });
   }
-  if (text.includes('\\') && countMatches(UNICODE_ESCAPE, text, 3)) {
+  if (profile.backslashes >= 3 && countMatches(UNICODE_ESCAPE, text, 3)) {
     const decoded = text.replace(UNICODE_ESCAPE, (_m, braced?: string, u4?: string, x2?: string) =>
       safeCodePoint(parseInt(braced ?? u4 ?? x2 ?? '0', 16)),
     );
     push({ encoding: 'unicode_escape', text: decoded, start: 0, end: text.length });
   }
-  if (text.includes('&#') && countMatches(HTML_ENTITY, text, 3)) {
+  if (profile.ampHash && countMatches(HTML_ENTITY, text, 3)) {
     const decoded = text.replace(HTML_ENTITY, (_m, hex?: string, dec?: string) => safeCodePoint(hex ? parseInt(hex, 16) : Number(dec)));
     push({ encoding: 'html_entity', text: decoded, start: 0, end: text.length });
   }
   if (opts.rot13) push({ encoding: 'rot13', text: rot13(text), start: 0, end: text.length });
 
-  // Token decodings: base64 and hex blobs.
-  for (const [re, encoding] of [[BASE64_TOKEN, 'base64'], [HEX_TOKEN, 'hex'], [SPACED_HEX, 'hex']] as const) {
-    re.lastIndex = 0;
+  // Token decodings: base64 and hex blobs, found by the profile pass (runs of 16+ characters).
+  for (const [s, e] of profile.longTokens) {
+    if (tokens >= limits.maxTokens || budget <= 0) break;
+    tokens++;
+    const raw = text.slice(s, Math.min(e, s + MAX_TOKEN));
+    let decoded: string;
+    let encoding: DecodedLayer['encoding'];
+    if (HEX_ONLY.test(raw)) {
+      encoding = 'hex';
+      decoded = Buffer.from(raw, 'hex').toString('utf8');
+    } else if (/[0-9+/=_]|[a-z][A-Z]|[A-Z][a-z]/.test(raw) && /^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)) {
+      encoding = 'base64';
+      decoded = Buffer.from(raw.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
+    } else continue;
+    if (looksLikeText(decoded)) push({ encoding, text: decoded, start: s, end: s + raw.length });
+  }
+  if (profile.spacedHex) {
+    SPACED_HEX.lastIndex = 0;
     let m: RegExpExecArray | null;
-    while ((m = re.exec(text)) && tokens < limits.maxTokens && budget > 0) {
-      tokens++;
-      const raw = m[0];
-      let decoded: string;
-      if (encoding === 'base64') {
-        // Pure hex or pure letters are not worth decoding as base64.
-        if (/^[0-9A-Fa-f]+$/.test(raw) || !/[0-9+/=_-]|[a-z][A-Z]|[A-Z][a-z]/.test(raw)) continue;
-        decoded = Buffer.from(raw.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
-      } else {
-        decoded = Buffer.from(raw.replace(/[ :,]/g, ''), 'hex').toString('utf8');
-      }
-      if (looksLikeText(decoded)) push({ encoding, text: decoded, start: m.index, end: m.index + raw.length });
+    while ((m = SPACED_HEX.exec(text)) && tokens++ < limits.maxTokens && budget > 0) {
+      const decoded = Buffer.from(m[0].replace(/[ :,]/g, ''), 'hex').toString('utf8');
+      if (looksLikeText(decoded)) push({ encoding: 'hex', text: decoded, start: m.index, end: m.index + m[0].length });
     }
-    re.lastIndex = 0;
+    SPACED_HEX.lastIndex = 0;
   }
   return layers;
 }

@@ -3,12 +3,13 @@
  * normalised text (spans mapped back), then the same on decoded layers (span = the encoded
  * region). Work per part is bounded: decoding has a depth and a character budget.
  */
-import { INJECTION_PATTERNS, ROT13_HINT } from './detectors/injection.js';
-import { SECRET_PATTERNS, SECRET_PREFILTER } from './detectors/secrets.js';
-import { PII_PATTERNS, PII_PREFILTER } from './detectors/pii.js';
-import { EXFIL_PREFILTER, exfiltrationPatterns, type ExfilOptions } from './detectors/exfiltration.js';
+import { activeInjectionPatterns, ROT13_HINT } from './detectors/injection.js';
+import { SECRET_PATTERNS } from './detectors/secrets.js';
+import { PII_PATTERNS } from './detectors/pii.js';
+import { exfiltrationPatterns, type ExfilOptions } from './detectors/exfiltration.js';
 import { excerptOf } from './excerpt.js';
 import { decodeLayers, mapSpan, normalizeText, type Normalized } from './normalize.js';
+import { profileText, type TextProfile } from './profile.js';
 import type { Finding, PartSource, Pattern } from './types.js';
 
 export interface ScanTextOptions {
@@ -41,11 +42,14 @@ interface Ctx {
 function run(
   patterns: readonly Pattern[],
   text: string,
+  profile: TextProfile,
   ctx: Ctx,
   place: (start: number, end: number) => { start: number; end: number },
   extra: { encoding?: string; bonus?: number } = {},
 ): void {
   for (const pat of patterns) {
+    if (pat.gate && !pat.gate(profile)) continue;
+    if (pat.literals && !pat.literals.some((l) => text.includes(l))) continue;
     const re = pat.re;
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
@@ -55,10 +59,10 @@ function run(
         continue;
       }
       if (pat.validate && !pat.validate(m)) continue;
-      const reported = pat.group !== undefined ? (m[pat.group] ?? m[0]) : m[0];
-      const offset = pat.group !== undefined ? Math.max(0, m[0].lastIndexOf(reported)) : 0;
-      const start = m.index + offset;
-      const span = place(start, start + reported.length);
+      const at = locate(pat, text, m);
+      if (!at) continue;
+      const reported = text.slice(at.start, at.end);
+      const span = place(at.start, at.end);
       ctx.out.push({
         category: pat.category,
         detector: pat.id,
@@ -72,9 +76,28 @@ function run(
   }
 }
 
-function runInjection(text: string, ctx: Ctx, place: (s: number, e: number) => { start: number; end: number }, extra: { encoding?: string; bonus?: number }): void {
+/** The reported range of a match: the capture group, a located span, or the whole match. */
+export function locate(pat: Pattern, text: string, m: RegExpExecArray): { start: number; end: number } | null {
+  if (pat.locate) return pat.locate(text, m);
+  if (pat.group === undefined) return { start: m.index, end: m.index + m[0].length };
+  const g = m[pat.group] ?? m[0];
+  const start = m.index + Math.max(0, m[0].lastIndexOf(g));
+  return { start, end: start + g.length };
+}
+
+function runInjection(
+  text: string,
+  profile: TextProfile,
+  ctx: Ctx,
+  place: (s: number, e: number) => { start: number; end: number },
+  extra: { encoding?: string; bonus?: number },
+): void {
   const n: Normalized = normalizeText(text);
-  run(INJECTION_PATTERNS, n.text, ctx, (s, e) => {
+  // ASCII text normalises to itself: reuse its profile instead of a second pass.
+  const np = n.text === text ? profile : profileText(n.text);
+  const patterns = activeInjectionPatterns(np);
+  if (patterns.length === 0) return;
+  run(patterns, n.text, np, ctx, (s, e) => {
     const m = mapSpan(n, s, e);
     return place(m.start, m.end);
   }, extra);
@@ -89,22 +112,24 @@ export function scanText(text: string, opts: ScanTextOptions = {}): Finding[] {
   const indirect = source === 'tool_result' || source === 'other' ? INDIRECT_BONUS : 0;
   const identity = (start: number, end: number) => ({ start, end });
 
-  if (SECRET_PREFILTER.test(text)) run(SECRET_PATTERNS, text, ctx, identity);
-  if (PII_PREFILTER.test(text)) run(PII_PATTERNS, text, ctx, identity);
-  if (opts.customPatterns?.length) run(opts.customPatterns, text, ctx, identity);
-  if (answer && EXFIL_PREFILTER.test(text)) run(opts.exfil ? exfiltrationPatterns(opts.exfil) : defaultExfil, text, ctx, identity);
-  if (injection) runInjection(text, ctx, identity, { bonus: indirect });
+  const profile = profileText(text);
+  run(SECRET_PATTERNS, text, profile, ctx, identity);
+  run(PII_PATTERNS, text, profile, ctx, identity);
+  if (opts.customPatterns?.length) run(opts.customPatterns, text, profile, ctx, identity);
+  if (answer) run(opts.exfil ? exfiltrationPatterns(opts.exfil) : defaultExfil, text, profile, ctx, identity);
+  if (injection) runInjection(text, profile, ctx, identity, { bonus: indirect });
 
   const depth = opts.decodeDepth ?? 2;
   if (depth > 0) {
     const budget = { left: DECODE_BUDGET };
-    scanLayers(text, ctx, depth, null, '', budget, injection, indirect);
+    scanLayers(text, profile, ctx, depth, null, '', budget, injection, indirect);
   }
   return dedupe(ctx.out);
 }
 
 function scanLayers(
   text: string,
+  profile: TextProfile,
   ctx: Ctx,
   depthLeft: number,
   region: { start: number; end: number } | null,
@@ -114,15 +139,16 @@ function scanLayers(
   indirect: number,
 ): void {
   if (depthLeft <= 0 || budget.left <= 0) return;
-  const layers = decodeLayers(text, { maxChars: budget.left, maxTokens: 64 }, { rot13: injection && ROT13_HINT.test(text) });
+  const layers = decodeLayers(text, { maxChars: budget.left, maxTokens: 64 }, { profile, rot13: injection && ROT13_HINT.test(text) });
   for (const layer of layers) {
     budget.left -= layer.text.length;
     const outer = region ?? { start: layer.start, end: layer.end };
     const place = () => outer;
     const encoding = chain ? `${chain}>${layer.encoding}` : layer.encoding;
-    if (SECRET_PREFILTER.test(layer.text)) run(SECRET_PATTERNS, layer.text, ctx, place, { encoding });
-    if (injection) runInjection(layer.text, ctx, place, { encoding, bonus: DECODED_INJECTION_BONUS + indirect });
-    scanLayers(layer.text, ctx, depthLeft - 1, outer, encoding, budget, injection, indirect);
+    const lp = profileText(layer.text);
+    run(SECRET_PATTERNS, layer.text, lp, ctx, place, { encoding });
+    if (injection) runInjection(layer.text, lp, ctx, place, { encoding, bonus: DECODED_INJECTION_BONUS + indirect });
+    scanLayers(layer.text, lp, ctx, depthLeft - 1, outer, encoding, budget, injection, indirect);
   }
 }
 

@@ -8,6 +8,7 @@ import { SECRET_PATTERNS } from './detectors/secrets.js';
 import { PII_PATTERNS } from './detectors/pii.js';
 import { exfiltrationPatterns } from './detectors/exfiltration.js';
 import { excerptOf } from './excerpt.js';
+import { locate } from './scan-text.js';
 import { customPatternsOf, defaultGuardPolicy, type GuardPolicy, type RedactionStyle } from './policy.js';
 import { redactString, type RedactOptions } from './redact.js';
 import type { Category, Finding, Pattern } from './types.js';
@@ -73,16 +74,16 @@ export function createStreamRedactor(policy: GuardPolicy = defaultGuardPolicy, o
           re.lastIndex++;
           continue;
         }
-        const reported = pattern.group !== undefined ? (m[pattern.group] ?? m[0]) : m[0];
-        const start = m.index + (pattern.group !== undefined ? Math.max(0, m[0].lastIndexOf(reported)) : 0);
+        const at = locate(pattern, buf, m);
+        const start = Math.min(m.index, at?.start ?? m.index);
         hits.push({
-          start: m.index,
+          start,
           end: m.index + m[0].length,
-          rStart: start,
-          rEnd: start + reported.length,
-          valid: !pattern.validate || pattern.validate(m),
+          rStart: at?.start ?? m.index,
+          rEnd: at?.end ?? m.index + m[0].length,
+          valid: at !== null && (!pattern.validate || pattern.validate(m)),
           pattern,
-          text: reported,
+          text: at ? buf.slice(at.start, at.end) : m[0],
         });
       }
       re.lastIndex = 0;

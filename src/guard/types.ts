@@ -3,6 +3,8 @@
  * score), so scanning, streaming redaction and the ReDoS test all walk the same lists.
  */
 
+import type { TextProfile } from './profile.js';
+
 export type Category = 'prompt_injection' | 'secret' | 'pii' | 'system_prompt_leak' | 'exfiltration';
 
 export const CATEGORIES: readonly Category[] = ['prompt_injection', 'secret', 'pii', 'system_prompt_leak', 'exfiltration'];
@@ -35,6 +37,12 @@ export interface Pattern {
   re: RegExp;
   /** Extra check on the match (Luhn, mod-97...); false drops it. */
   validate?: (match: RegExpExecArray) => boolean;
+  /** Cheap check on the text's profile; false skips the regex (it cannot match). */
+  gate?: (profile: TextProfile) => boolean;
+  /** Case-sensitive literals one of which every match contains (a cheap `includes` gate). */
+  literals?: readonly string[];
+  /** Adjusts the reported span, e.g. extends an e-mail match left from its `@`. */
+  locate?: (text: string, match: RegExpExecArray) => { start: number; end: number } | null;
   /** Index of the capture group to report (default: the whole match). */
   group?: number;
   /** Longest text a match needs before it is recognised; sizes the stream tail. */

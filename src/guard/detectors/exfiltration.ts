@@ -50,6 +50,7 @@ export function exfiltrationPatterns(opts: ExfilOptions = {}): Pattern[] {
       score: 85,
       re: /!\[[^\]\n]{0,200}\]\(\s*<?(https?:\/\/[^\s)>]{1,2048})/g,
       validate: check,
+      gate: (t) => t.linkish || t.colons > 0,
       maxSpan: 260,
     },
     {
@@ -58,6 +59,7 @@ export function exfiltrationPatterns(opts: ExfilOptions = {}): Pattern[] {
       score: 85,
       re: /<img\b[^>]{0,200}?\bsrc\s*=\s*["']?(https?:\/\/[^\s"'>]{1,2048})/gi,
       validate: check,
+      gate: (t) => t.linkish || t.colons > 0,
       maxSpan: 260,
     },
     {
@@ -66,6 +68,7 @@ export function exfiltrationPatterns(opts: ExfilOptions = {}): Pattern[] {
       score: 70,
       re: /(?<!!)\[[^\]\n]{0,200}\]\(\s*<?(https?:\/\/[^\s)>]{1,2048})/g,
       validate: check,
+      gate: (t) => t.linkish || t.colons > 0,
       maxSpan: 260,
     },
     {
@@ -74,9 +77,8 @@ export function exfiltrationPatterns(opts: ExfilOptions = {}): Pattern[] {
       score: 80,
       re: /^\s{0,3}\[[^\]\n]{1,100}\]:\s*<?(https?:\/\/[^\s>]{1,2048})/gm,
       validate: check,
+      gate: (t) => t.linkish || t.colons > 0,
       maxSpan: 260,
     },
   ];
 }
-
-export const EXFIL_PREFILTER = /\]\(|<img|\]:/i;

@@ -3,6 +3,7 @@
  * never retries inside a long run, and checksums (Luhn, mod-97) drop look-alike numbers.
  */
 import { isIPv6 } from 'node:net';
+import type { TextProfile } from '../profile.js';
 import type { Pattern } from '../types.js';
 
 export function luhnValid(digits: string): boolean {
@@ -42,37 +43,47 @@ export function ibanValid(raw: string): boolean {
 
 const digitsOf = (s: string): string => s.replace(/\D/g, '');
 
-const p = (id: string, score: number, src: string, validate?: Pattern['validate'], flags = 'g'): Pattern => ({
+const p = (id: string, score: number, src: string, gate: (t: TextProfile) => boolean, validate?: Pattern['validate'], extra: Partial<Pattern> = {}): Pattern => ({
   id: `pii.${id}`,
   category: 'pii',
   score,
-  re: new RegExp(src, flags),
+  re: new RegExp(src, 'g'),
+  gate,
   validate,
   maxSpan: 80,
+  ...extra,
 });
 
+const LOCAL_PART = /[A-Za-z0-9._%+\-]/;
+
+/** The e-mail regex starts at the `@` (fast to find); the local part is walked leftwards here. */
+function emailLocate(text: string, m: RegExpExecArray): { start: number; end: number } | null {
+  let i = m.index;
+  while (i > 0 && m.index - i < 64 && LOCAL_PART.test(text[i - 1])) i--;
+  if (i === m.index || (i > 0 && LOCAL_PART.test(text[i - 1]))) return null;
+  return { start: i, end: m.index + m[0].length };
+}
+
 export const PII_PATTERNS: Pattern[] = [
-  p('email', 50, String.raw`(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}\b`, (m) => !/^(?:example|test)\./i.test(m[0].split('@')[1] ?? '')),
-  p('credit_card', 70, String.raw`(?<![\d\-.])[3-6]\d{3}(?:[ \-]?\d){9,15}(?![\d\-])`, (m) => {
+  p('email', 50, String.raw`@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}\b`, (t) => t.at, (m) => !/^@(?:example|test)\./i.test(m[0]), { locate: emailLocate }),
+  p('credit_card', 70, String.raw`(?<![\d\-.])[3-6]\d{3}(?:[ \-]?\d){9,15}(?![\d\-])`, (t) => t.maxDigitRun >= 13, (m) => {
     const d = digitsOf(m[0]);
     return d.length >= 13 && d.length <= 19 && luhnValid(d) && !/^(\d)\1+$/.test(d);
   }),
-  p('iban', 60, String.raw`\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b`, (m) => ibanValid(m[0])),
-  p('us_ssn', 65, String.raw`(?<![\d\-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d\-])`),
-  p('phone_intl', 45, String.raw`(?<![\w+])(?:\+|00)[1-9][\d ().\-]{6,18}\d(?!\w)`, (m) => {
+  p('iban', 60, String.raw`\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b`, (t) => t.ibanStart, (m) => ibanValid(m[0])),
+  p('us_ssn', 65, String.raw`(?<![\d\-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d\-])`, (t) => t.maxDigitRun >= 9),
+  p('phone_intl', 45, String.raw`(?<![\w+])(?:\+|00)[1-9][\d ().\-]{6,18}\d(?!\w)`, (t) => t.maxDigitRun >= 8, (m) => {
     const n = digitsOf(m[0]).length;
     return n >= 8 && n <= 15;
   }),
-  p('phone_us', 40, String.raw`(?<![\w\-.])\(?[2-9]\d{2}\)?[ .\-]?[2-9]\d{2}[ .\-]\d{4}(?![\w\-])`),
-  p('ipv4', 30, String.raw`(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\d|\.\d)`, (m) =>
+  p('phone_us', 40, String.raw`(?<![\w\-.])\(?[2-9]\d{2}\)?[ .\-]?[2-9]\d{2}[ .\-]\d{4}(?![\w\-])`, (t) => t.maxDigitRun >= 10),
+  p('ipv4', 30, String.raw`(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\d|\.\d)`, (t) => t.maxDigitRun >= 4, (m) =>
     // Loopback, unspecified and broadcast addresses identify nobody.
     !/^(?:127\.|0\.0\.0\.0$|255\.255\.255\.)/.test(m[0]),
   ),
-  p('ipv6', 30, String.raw`(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,7}:?(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?(?![\w:])`, (m) =>
+  p('ipv6', 30, String.raw`(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,7}:?(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?(?![\w:])`, (t) => t.colons >= 2, (m) =>
     // Needs a digit and three groups so C++ scopes (std::vector) and times (12:30) do not count.
     isIPv6(m[0]) && /\d/.test(m[0]) && m[0].split(':').filter(Boolean).length >= 3,
   ),
 ];
 
-/** Each PII pattern needs a digit or an @; text with neither skips the family. */
-export const PII_PREFILTER = /[@\d]/;
