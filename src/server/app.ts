@@ -14,6 +14,8 @@ import { makeSecurityHeaders } from './hardening/security-headers.js';
 import { isHttpsRequest, makeNetworkStep } from './steps/network.js';
 import { healthRoutes } from './routes/health.js';
 import { openAIRoutes } from './routes/openai-api.js';
+import { adminRoutes } from './routes/admin/index.js';
+import { authTokenRoutes } from './routes/auth-tokens.js';
 
 export interface AppOptions {
   /** PEM key and certificate, to serve HTTPS directly. */
@@ -56,5 +58,7 @@ export async function buildApp(ctx: GatewayContext, opts: AppOptions = {}): Prom
 
   await app.register(healthRoutes, ctx);
   await app.register((scope) => openAIRoutes(scope, ctx));
+  await app.register((scope) => adminRoutes(scope, ctx), { prefix: '/admin' });
+  await app.register((scope) => authTokenRoutes(scope, ctx));
   return app;
 }

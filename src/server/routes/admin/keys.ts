@@ -1,0 +1,89 @@
+/** /admin/keys: create (the key is in that one response only), list, show, update, revoke, delete, usage. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Limits, SubjectLimits } from '../../../limits/index.js';
+import { keyView, type ApiKeyRecord } from '../../../store/repositories/api-keys.js';
+import { fromJson } from '../../../store/repositories/json-column.js';
+import type { GatewayContext } from '../../context.js';
+import { adminEvent, idParam, notFound, paginate } from './common.js';
+import { resolveOwners } from './owners.js';
+import { checkKeyFields, parseWith, type KeyFields } from './validation.js';
+
+const listFilter = z.object({ userId: z.string().max(100).optional(), appId: z.string().max(100).optional() }).passthrough();
+
+/** What changed, for the audit trail: field names and non-secret values. */
+function changed(fields: KeyFields): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+}
+
+export async function keyRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  const { keys } = ctx.repos;
+
+  const load = async (req: FastifyRequest): Promise<ApiKeyRecord> => {
+    const id = idParam(req);
+    const record = await keys.findById(id);
+    if (!record) throw notFound('key', id);
+    return record;
+  };
+
+  app.post('/keys', async (req, reply) => {
+    const fields = await resolveOwners(ctx.repos, checkKeyFields(req.body, 'create'));
+    const { record, key } = await keys.create({ ...fields, name: fields.name as string });
+    ctx.access.invalidate();
+    adminEvent(ctx, req, 'key.created', record.id, changed(fields));
+    // The only response that ever carries a key: never cached, never logged.
+    reply.code(201).header('cache-control', 'no-store');
+    return { key, ...keyView(record) };
+  });
+
+  app.get('/keys', async (req) => {
+    const { userId, appId, ...page } = parseWith(listFilter, req.query);
+    const owners = await resolveOwners(ctx.repos, { userId, appId });
+    const rows = await keys.list({ userId: owners.userId ?? undefined, appId: owners.appId ?? undefined });
+    return paginate(rows, page, (r) => keyView(r));
+  });
+
+  app.get('/keys/:id', async (req) => keyView(await load(req)));
+
+  app.patch('/keys/:id', async (req) => {
+    const record = await load(req);
+    const fields = await resolveOwners(ctx.repos, checkKeyFields(req.body, 'update'));
+    const updated = (await keys.update(record.id, fields)) ?? record;
+    ctx.access.invalidate();
+    adminEvent(ctx, req, 'key.updated', record.id, changed(fields));
+    return keyView(updated);
+  });
+
+  app.post('/keys/:id/revoke', async (req) => {
+    const record = await load(req);
+    if (record.revoked_at === null) {
+      await keys.revoke(record.id);
+      ctx.access.invalidate();
+      adminEvent(ctx, req, 'key.revoked', record.id, { name: record.name });
+    }
+    return keyView((await keys.findById(record.id)) ?? record);
+  });
+
+  app.delete('/keys/:id', async (req, reply) => {
+    const record = await load(req);
+    await keys.delete(record.id);
+    ctx.access.invalidate();
+    adminEvent(ctx, req, 'key.deleted', record.id, { name: record.name });
+    return reply.code(204).send();
+  });
+
+  app.get('/keys/:id/usage', async (req) => {
+    const record = await load(req);
+    const subjects: SubjectLimits[] = [];
+    const own = fromJson<Limits>(record.limits) ?? ctx.config.limits.defaultKeyLimits ?? null;
+    if (own) subjects.push({ subject: `key:${record.id}`, limits: own });
+    for (const [kind, id] of [['user', record.user_id], ['app', record.app_id]] as const) {
+      if (!id) continue;
+      const row = kind === 'user' ? await ctx.repos.users.get(id) : await ctx.repos.apps.get(id);
+      const limits = row ? fromJson<Limits>(row.limits) : null;
+      if (limits) subjects.push({ subject: `${kind}:${id}`, limits });
+    }
+    const usage = await Promise.all(subjects.map(async (s) => ({ subject: s.subject, limits: s.limits, states: await ctx.limits.usage(s) })));
+    return { keyId: record.id, subjects: usage };
+  });
+}
