@@ -18,6 +18,15 @@ import type { UsageWriter } from '../usage/usage-writer.js';
 import type { EventBus } from './events.js';
 import type { Logger } from './logger.js';
 
+/**
+ * BYOK split keys: rebuilds a user's provider key from the request's X-Partial-Key-Id and
+ * X-Partial-Key headers, bound to the caller and to the provider the request is routed to.
+ * Returns null when the request carries no split key.
+ */
+export interface SplitKeyResolver {
+  resolve(req: import('fastify').FastifyRequest, provider: string): Promise<import('../crypto/secret-string.js').SecretString | null>;
+}
+
 export interface Repositories {
   keys: ApiKeyRepository;
   users: IdentityRepository<'users'>;
@@ -42,5 +51,7 @@ export interface GatewayContext {
   upstream: UpstreamClient;
   events: EventBus;
   trustProxy: TrustedProxies;
+  /** Set when BYOK split keys are enabled (src/byok). */
+  splitKeys?: SplitKeyResolver;
   logger: Logger;
 }

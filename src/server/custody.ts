@@ -9,14 +9,16 @@ import { errors } from '../core/errors.js';
 import { SecretString } from '../crypto/secret-string.js';
 import type { ResolvedProvider } from '../providers/registry.js';
 
-export type Custody = 'server' | 'client' | 'none';
+export type Custody = 'server' | 'client' | 'byok' | 'none';
 
 export interface UpstreamKey {
   key: SecretString | null;
   custody: Custody;
 }
 
-export function resolveUpstreamKey(mode: KeyMode, provider: ResolvedProvider, clientKey: string | null): UpstreamKey {
+export function resolveUpstreamKey(mode: KeyMode, provider: ResolvedProvider, clientKey: string | null, splitKey: SecretString | null = null): UpstreamKey {
+  // A split key is the user's own key, brought in two halves: it wins in every mode.
+  if (splitKey) return { key: splitKey, custody: 'byok' };
   const keyOptional = provider.adapter.keyOptional === true;
   if (mode === 'server') {
     if (provider.serverKey) return { key: provider.serverKey, custody: 'server' };

@@ -18,7 +18,8 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
       const started = performance.now();
       const route = ctx.registry.resolve(body.model);
       requireModel(req, route.provider.id, route.model);
-      const upstreamKey = resolveUpstreamKey(ctx.config.keyMode, route.provider, req.clientProviderKey);
+      const splitKey = ctx.splitKeys ? await ctx.splitKeys.resolve(req, route.provider.id) : null;
+      const upstreamKey = resolveUpstreamKey(ctx.config.keyMode, route.provider, req.clientProviderKey, splitKey);
       const hold: LimitHold = await reserveLimits(ctx, req, reply, { provider: route.provider.id, model: route.model, body });
       let outcome: CallOutcome = { status: 500, usage: null, errorCode: 'internal_error' };
       try {
