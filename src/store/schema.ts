@@ -75,6 +75,32 @@ export interface RequestsTable {
   /** 'server' when the gateway's key was used, 'client' for passthrough. */
   custody: string;
   error_code: string | null;
+  /** The BYOK split key the request used (custody 'byok'); null otherwise. */
+  split_key_id: string | null;
+}
+
+/** A BYOK split key: only the ciphertext side of the split (see src/byok). */
+export interface SplitKeysTable {
+  key_id: string;
+  /** The caller it belongs to: a user id, or a key id for keys without a user. */
+  owner_id: string;
+  provider: string;
+  ciphertext: string;
+  iv: string;
+  tag: string;
+  salt: string;
+  created_at: number;
+  rotated_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+  use_count: Generated<number>;
+}
+
+/** Server-side secrets (e.g. the split-key server secret), sealed under the master key. */
+export interface ServerSecretsTable {
+  name: string;
+  sealed: string;
+  created_at: number;
 }
 
 export interface Database {
@@ -84,4 +110,6 @@ export interface Database {
   users: UsersTable;
   revoked_tokens: RevokedTokensTable;
   ip_rules: IpRulesTable;
+  split_keys: SplitKeysTable;
+  server_secrets: ServerSecretsTable;
 }

@@ -9,6 +9,7 @@ import { keysAndRequests } from './0001-keys-and-requests.js';
 import { accessControl } from './0002-access-control.js';
 import { auditLog } from './0003-audit-log.js';
 import { webhooks } from './0004-webhooks.js';
+import { splitKeys } from './0005-split-keys.js';
 
 export type { Dialect };
 
@@ -17,6 +18,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationFactory]> = [
   ['0002_access_control', accessControl],
   ['0003_audit_log', auditLog],
   ['0004_webhooks', webhooks],
+  ['0005_split_keys', splitKeys],
 ];
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
