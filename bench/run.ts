@@ -72,6 +72,14 @@ async function main(): Promise<void> {
     reports.push(report);
   }
   const fmt = (v: number | null) => (v === null ? '-' : v.toFixed(2));
+  // Prime every gateway (JIT, pools, caches) before anything is measured: otherwise the first
+  // round of the first scenario measures V8's warm-up, not the gateway.
+  for (const { report, target } of runningTargets) {
+    log(`priming ${report.id}`);
+    for (const sc of ['json-c16', 'stream-c16'] as const) {
+      await loader.run({ origin: target.origin, path: target.path, headers: target.headers, ...scenarioSpec(sc, { warmupMs: 0, durationMs: args.quick ? 500 : 2000, rounds: 1 }) });
+    }
+  }
   for (const sc of args.scenarios) {
     for (let round = 1; round <= t.rounds; round++) {
       for (const { report, target, rounds } of runningTargets) {

@@ -59,7 +59,10 @@ function running(child: Started, path: string, headers: Record<string, string>, 
 }
 
 function profFlags(id: TargetId, o: TargetOptions): string[] {
-  return o.profiled.includes(id) ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`, `--cpu-prof-name=${id}-${Date.now()}.cpuprofile`] : [];
+  if (!o.profiled.includes(id)) return [];
+  // The profile is written only on a normal exit: make SIGTERM one for servers without a handler (Portkey).
+  const exitOnTerm = `data:text/javascript,process.once('SIGTERM',()=>setImmediate(()=>process.exit(0)))`;
+  return ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`, `--cpu-prof-name=${id}-${Date.now()}.cpuprofile`, ...(id === 'portkey' ? ['--import', exitOnTerm] : [])];
 }
 
 function freePort(): Promise<number> {
