@@ -152,11 +152,27 @@ export const configSchema = z
         dropUnsupportedParams: z.boolean().default(false),
         /** max_tokens sent to providers that require one (Anthropic) when the request sets none. */
         defaultMaxTokens: z.number().int().positive().default(4096),
+        /** Fallback chains: requested model (or provider/model) -> models to try, in order, when it fails. */
+        fallbacks: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}),
+        /** Upstream statuses that move on to the next target of the plan. */
+        fallbackOn: z.array(z.number().int().min(400).max(599)).default([429, 500, 502, 503, 504]),
+        /** Load-balancing groups: a model name served by several targets (keys, deployments, providers). */
+        groups: z
+          .record(
+            z.string(),
+            z
+              .object({
+                strategy: z.enum(['weighted', 'least-busy']).default('weighted'),
+                targets: z.array(z.object({ model: z.string().min(1), weight: z.number().positive().default(1) }).strict()).min(1),
+              })
+              .strict(),
+          )
+          .default({}),
         /** Azure OpenAI api-version query parameter. */
         azureApiVersion: z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, 'must look like 2024-10-21').default('2024-10-21'),
       })
       .strict()
-      .default({ defaultProvider: 'openai', aliases: {}, dropUnsupportedParams: false, defaultMaxTokens: 4096, azureApiVersion: '2024-10-21' }),
+      .default({ defaultProvider: 'openai', aliases: {}, dropUnsupportedParams: false, defaultMaxTokens: 4096, azureApiVersion: '2024-10-21', fallbacks: {}, fallbackOn: [429, 500, 502, 503, 504], groups: {} }),
     upstream: z
       .object({
         connectTimeoutMs: ms.default(10_000),
@@ -167,9 +183,27 @@ export const configSchema = z
         /** Whole-request deadline for non-streaming calls. */
         totalTimeoutMs: ms.default(600_000),
         connectionsPerOrigin: z.number().int().positive().default(128),
+        /** Retries per target on connection errors, 429 and 5xx, before the first byte reaches the client. */
+        retries: z.number().int().min(0).max(10).default(2),
+        retryBaseDelayMs: z.number().int().min(0).default(250),
+        retryMaxDelayMs: z.number().int().min(0).default(8_000),
+        circuitBreaker: z
+          .object({ failureThreshold: z.number().int().min(1).default(5), cooldownMs: ms.default(30_000) })
+          .strict()
+          .default({ failureThreshold: 5, cooldownMs: 30_000 }),
       })
       .strict()
-      .default({ connectTimeoutMs: 10_000, firstByteTimeoutMs: 120_000, idleTimeoutMs: 120_000, totalTimeoutMs: 600_000, connectionsPerOrigin: 128 }),
+      .default({
+        connectTimeoutMs: 10_000,
+        firstByteTimeoutMs: 120_000,
+        idleTimeoutMs: 120_000,
+        totalTimeoutMs: 600_000,
+        connectionsPerOrigin: 128,
+        retries: 2,
+        retryBaseDelayMs: 250,
+        retryMaxDelayMs: 8_000,
+        circuitBreaker: { failureThreshold: 5, cooldownMs: 30_000 },
+      }),
     usage: z
       .object({
         flushIntervalMs: ms.default(500),

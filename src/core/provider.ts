@@ -47,7 +47,8 @@ export interface ChatTranslator {
 
 export interface EmbeddingsTranslator {
   toUpstream(req: EmbeddingsRequest, model: string): UpstreamRequestSpec;
-  fromUpstream(body: unknown, model: string): EmbeddingsResponse;
+  /** `req` lets a translator honour request options the provider lacks (e.g. base64 encoding). */
+  fromUpstream(body: unknown, model: string, req?: EmbeddingsRequest): EmbeddingsResponse;
 }
 
 export interface MappedUpstreamError {
@@ -69,6 +70,8 @@ export interface ProviderAdapter {
   readonly openAICompatible: boolean;
   /** Whether streamed answers can carry usage when asked (`stream_options.include_usage`). */
   readonly streamUsage: boolean;
+  /** How the provider frames a streamed answer (default 'sse'; Ollama's native API uses NDJSON). */
+  readonly streamFormat?: 'sse' | 'ndjson';
   /** Whether a call works without any key (e.g. a local Ollama). */
   readonly keyOptional?: boolean;
   /** Headers carrying the provider key. Keys go in headers, never in URLs. */

@@ -15,6 +15,7 @@ import { ollama } from './ollama/index.js';
 import { createAnthropicAdapter } from './anthropic/index.js';
 import { createGeminiAdapter } from './gemini/index.js';
 import { createAzureOpenAIAdapter } from './azure-openai/index.js';
+import { ollamaNative } from './ollama-native/index.js';
 
 interface BuiltIn {
   adapter: ProviderAdapter;
@@ -35,6 +36,7 @@ export function builtInProviders(config: KeygateConfig): BuiltIn[] {
     { adapter: createAnthropicAdapter({ ...translate, defaultMaxTokens: config.models.defaultMaxTokens }), models: ['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1'] },
     { adapter: createGeminiAdapter(translate), models: ['gemini-2.5-flash', 'gemini-2.5-pro', 'gemini-embedding-001'] },
     { adapter: createAzureOpenAIAdapter({ apiVersion: config.models.azureApiVersion }), needsBaseUrl: true },
+    { adapter: ollamaNative },
   ];
 }
 

@@ -10,6 +10,7 @@ import { GatewayError, errorTypeForStatus, errors } from '../core/errors.js';
 import type { ChatCompletionRequest, EmbeddingsRequest, Usage } from '../core/openai-types.js';
 import type { StreamMapper, SseEvent } from '../core/provider.js';
 import { redactText } from '../core/redact.js';
+import { NdjsonParser } from '../providers/_shared/ndjson.js';
 import { SseParser, formatSse } from '../providers/_shared/sse.js';
 import type { ModelRoute } from '../providers/registry.js';
 import { upstreamFailure, type UpstreamClient, type UpstreamResponse } from '../upstream/http-client.js';
@@ -140,7 +141,7 @@ async function jsonBack(res: UpstreamResponse, reply: FastifyReply, input: Forwa
   const adapter = input.route.provider.adapter;
   let out: unknown = parsed;
   if (!adapter.openAICompatible) {
-    out = input.endpoint === 'chat' ? adapter.chat!.fromUpstream(parsed, input.route.model) : adapter.embeddings!.fromUpstream(parsed, input.route.model);
+    out = input.endpoint === 'chat' ? adapter.chat!.fromUpstream(parsed, input.route.model) : adapter.embeddings!.fromUpstream(parsed, input.route.model, input.body as EmbeddingsRequest);
   }
   const usage = readUsage((out as { usage?: unknown }).usage);
   reply.code(200).header('content-type', 'application/json; charset=utf-8');
@@ -160,7 +161,7 @@ async function streamBack(
   reply.code(200).headers({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
   void reply.send(out);
 
-  const parser = new SseParser();
+  const parser = input.route.provider.adapter.streamFormat === 'ndjson' ? new NdjsonParser() : new SseParser();
   let usage: Usage | null = null;
   let sawDone = false;
 
@@ -223,22 +224,24 @@ async function upstreamError(res: UpstreamResponse, input: ForwardInput): Promis
   const text = await res.body.text().catch(() => '');
   const secrets = input.upstreamKey.key ? [input.upstreamKey.key.reveal()] : [];
   const status = res.statusCode;
-  // The gateway's own key was refused: the client did nothing wrong, and must not be told 401.
-  if (input.upstreamKey.custody === 'server' && (status === 401 || status === 403)) {
+  const parsed = safeParse(text);
+  const mapped = provider.mapError && parsed ? provider.mapError(status, parsed) : null;
+  // The gateway's own key was refused (some providers say so with a 400): the client did
+  // nothing wrong, and must not be told 401.
+  const effective = mapped?.status ?? status;
+  if (input.upstreamKey.custody === 'server' && (effective === 401 || effective === 403)) {
     return new GatewayError(502, 'upstream_error', 'upstream_auth_failed', `The ${provider.displayName} upstream refused the gateway's provider key. An operator must check it.`);
   }
-  const parsed = safeParse(text);
-  if (provider.mapError && parsed) {
-    const m = provider.mapError(status, parsed);
-    return new GatewayError(m.status, m.type, m.code, redactText(m.message, secrets));
-  }
+  const retryAfter = res.headers['retry-after'];
+  const headers = typeof retryAfter === 'string' && (effective === 429 || effective >= 500) ? { 'retry-after': retryAfter } : undefined;
+  if (mapped) return new GatewayError(mapped.status, mapped.type, mapped.code, redactText(mapped.message, secrets), { headers });
   const e = (parsed as { error?: { message?: unknown; type?: unknown; code?: unknown } } | null)?.error;
   const clientStatus = status >= 500 ? 502 : status;
   if (e && typeof e.message === 'string') {
     const code = typeof e.code === 'string' ? e.code : typeof e.type === 'string' ? e.type : 'upstream_error';
-    return new GatewayError(clientStatus, errorTypeForStatus(status), redactText(code, secrets).slice(0, 100), redactText(e.message, secrets).slice(0, 2000));
+    return new GatewayError(clientStatus, errorTypeForStatus(status), redactText(code, secrets).slice(0, 100), redactText(e.message, secrets).slice(0, 2000), { headers });
   }
-  return new GatewayError(clientStatus, errorTypeForStatus(status), 'upstream_error', `The ${provider.displayName} upstream answered with status ${status}.`);
+  return new GatewayError(clientStatus, errorTypeForStatus(status), 'upstream_error', `The ${provider.displayName} upstream answered with status ${status}.`, { headers });
 }
 
 function safeParse(text: string): unknown {
