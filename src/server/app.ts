@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health.js';
 import { openAIRoutes } from './routes/openai-api.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { authTokenRoutes } from './routes/auth-tokens.js';
+import { splitKeyRoutes } from './routes/split-keys.js';
 
 export interface AppOptions {
   /** PEM key and certificate, to serve HTTPS directly. */
@@ -58,6 +59,7 @@ export async function buildApp(ctx: GatewayContext, opts: AppOptions = {}): Prom
 
   await app.register(healthRoutes, ctx);
   await app.register((scope) => openAIRoutes(scope, ctx));
+  await app.register((scope) => splitKeyRoutes(scope, ctx));
   await app.register((scope) => adminRoutes(scope, ctx), { prefix: '/admin' });
   await app.register((scope) => authTokenRoutes(scope, ctx));
   return app;
