@@ -25,6 +25,7 @@ import { RevokedTokenRepository } from '../store/repositories/revoked-tokens.js'
 import { PriceTable } from '../usage/prices.js';
 import { UpstreamClient } from '../upstream/http-client.js';
 import { UsageWriter } from '../usage/usage-writer.js';
+import { SplitKeyService } from '../byok/index.js';
 import { buildApp } from './app.js';
 import type { GatewayContext, Repositories } from './context.js';
 import { EventBus } from './events.js';
@@ -114,6 +115,8 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     trustProxy,
     logger,
   };
+  // BYOK split keys: the server secret is loaded (or created) on first use.
+  ctx.splitKeys = new SplitKeyService({ store, masterKey, events: ctx.events, onError: (err) => logger.error({ err }, 'split-key use counts could not be written') });
   const app = await buildApp(ctx, { https: readTls(config.server.tls) });
 
   let url = '';
