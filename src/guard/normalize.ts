@@ -19,6 +19,14 @@ const HOMOGLYPHS: Record<string, string> = {
 // variation selectors. Unicode tag characters (U+E0000 block) are mapped to ASCII separately.
 const INVISIBLE = /[\u00AD\u034F\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\uFEFF\uFE00-\uFE0F]/;
 const SPECIAL = new RegExp(`${INVISIBLE.source}|[\\uDB40][\\uDC00-\\uDC7F]|[${Object.keys(HOMOGLYPHS).join('')}]`);
+
+// Same set as INVISIBLE, as a code check (a regex test per character is far slower).
+function invisible(c: number): boolean {
+  return (
+    c === 0xad || c === 0x34f || c === 0x180e || (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
+    (c >= 0x2060 && c <= 0x2064) || c === 0xfeff || (c >= 0xfe00 && c <= 0xfe0f)
+  );
+}
 const NON_ASCII = /[^\x00-\x7F]/;
 
 export interface Normalized {
@@ -55,30 +63,35 @@ function perCharNfkc(input: string): Normalized {
 function fold(base: Normalized): Normalized {
   const src = base.text;
   const origin = (i: number): number => (base.map ? base.map[i] : i);
-  let out = '';
+  const parts: string[] = [];
   const map: number[] = [];
   for (let i = 0; i < src.length; i++) {
-    const c = src[i];
     const code = src.charCodeAt(i);
+    if (code < 0x80) {
+      parts.push(src[i]);
+      map.push(origin(i));
+      continue;
+    }
+    const c = src[i];
     if (code === 0xdb40 && i + 1 < src.length) {
       const lo = src.charCodeAt(i + 1);
       if (lo >= 0xdc00 && lo <= 0xdc7f) {
         // Tag characters smuggle ASCII invisibly: U+E0041 is a hidden "A".
         const ascii = lo - 0xdc00;
         if (ascii >= 0x20 && ascii < 0x7f) {
-          out += String.fromCharCode(ascii);
+          parts.push(String.fromCharCode(ascii));
           map.push(origin(i));
         }
         i++;
         continue;
       }
     }
-    if (INVISIBLE.test(c)) continue;
-    out += HOMOGLYPHS[c] ?? c;
+    if (invisible(code)) continue;
+    parts.push(HOMOGLYPHS[c] ?? c);
     map.push(origin(i));
   }
   map.push(base.map ? base.map[src.length] : src.length);
-  return { text: out, map };
+  return { text: parts.join(''), map };
 }
 
 /** Maps a [start, end) span of normalised text back to the original. */
