@@ -1,0 +1,160 @@
+/**
+ * Prometheus metrics (prom-client), one Registry per gateway. Every label value comes from
+ * a closed set decided by the server (known providers, the configured model list, fixed
+ * endpoint, error, limit and threat names); anything else becomes "other", so no client can
+ * grow the series count or smuggle a string (or a secret) into /metrics.
+ * Hot path: label children are cached in Maps, so an observation is a few Map lookups and
+ * additions, with no allocation of label objects.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const PROVIDER_LABELS = ['openai', 'anthropic', 'gemini', 'groq', 'mistral', 'ollama', 'azure-openai', 'openai-compatible'] as const;
+export const ENDPOINT_LABELS = ['chat', 'completions', 'embeddings', 'responses', 'messages', 'models', 'images', 'audio', 'moderations'] as const;
+export const ERROR_LABELS = [
+  'invalid_request_error',
+  'authentication_error',
+  'permission_error',
+  'not_found_error',
+  'rate_limit_error',
+  'insufficient_quota',
+  'upstream_error',
+  'timeout_error',
+  'keygate_policy_violation',
+  'server_error',
+] as const;
+export const LIMIT_LABELS = ['rate_requests', 'rate_tokens', 'concurrency', 'quota_requests', 'quota_tokens', 'quota_cost'] as const;
+export const THREAT_CATEGORY_LABELS = ['prompt_injection', 'secret', 'pii', 'system_prompt_leak', 'exfiltration'] as const;
+export const THREAT_ACTION_LABELS = ['block', 'redact', 'flag', 'allow'] as const;
+export type CircuitStateLabel = 'closed' | 'half_open' | 'open';
+const CIRCUIT_VALUE: Record<CircuitStateLabel, number> = { closed: 0, half_open: 1, open: 2 };
+
+export interface RequestObservation {
+  provider: string;
+  model: string;
+  /** An endpoint name from ENDPOINT_LABELS or an OpenAI-style path (`/v1/chat/completions`). */
+  endpoint: string;
+  status: number;
+  /** Time spent in keygate itself (total minus upstream), milliseconds. */
+  gatewayMs: number;
+  /** Time spent waiting for the upstream, milliseconds; absent when no upstream was called. */
+  upstreamMs?: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  cachedTokens?: number;
+  costUsd?: number;
+}
+
+export interface MetricsOptions {
+  /** The server's model list; other model names are recorded as "other". */
+  knownModels?: Iterable<string>;
+  knownProviders?: Iterable<string>;
+  /** Node process metrics, including nodejs_eventloop_lag_seconds (default true). */
+  collectDefaults?: boolean;
+}
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  readonly contentType: string;
+  observeRequest(o: RequestObservation): void;
+  error(type: string): void;
+  limitRejected(limit: string): void;
+  threat(category: string, action: string): void;
+  circuitState(provider: string, state: CircuitStateLabel): void;
+  /** Busy connections / pool capacity, 0..1, per provider. */
+  poolSaturation(provider: string, ratio: number): void;
+  setKnownModels(models: Iterable<string>): void;
+  exposition(): Promise<string>;
+}
+
+const OVERHEAD_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+const UPSTREAM_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160];
+
+/** `/v1/chat/completions` -> chat; names already in the set pass; anything else -> other. */
+export function endpointLabel(endpoint: string): string {
+  const e = endpoint.replace(/^\/?(v1(beta)?\/)?/, '').split('?')[0];
+  if (e === 'chat/completions') return 'chat';
+  const first = e.split('/')[0];
+  return (ENDPOINT_LABELS as readonly string[]).includes(first) ? first : 'other';
+}
+
+export function statusClass(status: number): string {
+  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'other';
+}
+
+export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
+  const registry = new Registry();
+  if (opts.collectDefaults !== false) collectDefaultMetrics({ register: registry });
+  let models = new Set(opts.knownModels ?? []);
+  const providers = new Set<string>(opts.knownProviders ?? PROVIDER_LABELS);
+  const bound = (set: ReadonlySet<string>, v: string): string => (set.has(v) ? v : 'other');
+  const errorSet = new Set<string>(ERROR_LABELS);
+  const limitSet = new Set<string>(LIMIT_LABELS);
+  const categorySet = new Set<string>(THREAT_CATEGORY_LABELS);
+  const actionSet = new Set<string>(THREAT_ACTION_LABELS);
+
+  const registers = [registry];
+  const requests = new Counter({ name: 'keygate_requests_total', help: 'Requests by provider, model, status class and endpoint.', labelNames: ['provider', 'model', 'status', 'endpoint'], registers });
+  const duration = new Histogram({ name: 'keygate_request_duration_seconds', help: 'Whole request duration as the client sees it.', labelNames: ['provider', 'endpoint'], buckets: UPSTREAM_BUCKETS, registers });
+  const overhead = new Histogram({ name: 'keygate_gateway_overhead_seconds', help: 'Time spent in keygate itself (request minus upstream).', labelNames: ['provider'], buckets: OVERHEAD_BUCKETS, registers });
+  const upstream = new Histogram({ name: 'keygate_upstream_duration_seconds', help: 'Time spent waiting for the upstream provider.', labelNames: ['provider'], buckets: UPSTREAM_BUCKETS, registers });
+  const tokens = new Counter({ name: 'keygate_tokens_total', help: 'Tokens by provider, model and kind (prompt, completion, cached).', labelNames: ['provider', 'model', 'kind'], registers });
+  const cost = new Counter({ name: 'keygate_cost_usd_total', help: 'Cost in US dollars by provider and model.', labelNames: ['provider', 'model'], registers });
+  const errors = new Counter({ name: 'keygate_errors_total', help: 'Errors answered, by error type.', labelNames: ['type'], registers });
+  const rejections = new Counter({ name: 'keygate_limit_rejections_total', help: 'Requests refused by a rate limit or quota.', labelNames: ['limit'], registers });
+  const threats = new Counter({ name: 'keygate_threats_total', help: 'Threats detected, by category and action taken.', labelNames: ['category', 'action'], registers });
+  const circuit = new Gauge({ name: 'keygate_upstream_circuit_state', help: 'Upstream circuit state: 0 closed, 1 half-open, 2 open.', labelNames: ['provider'], registers });
+  const pool = new Gauge({ name: 'keygate_upstream_pool_saturation', help: 'Busy upstream connections over pool capacity (0..1).', labelNames: ['provider'], registers });
+
+  // Label children, cached by their joined values (each key set is bounded, so each Map is).
+  const cache = new Map<string, unknown>();
+  function child<T extends { inc(v?: number): void } | { observe(v: number): void }>(metric: { labels(...v: string[]): T }, name: string, ...values: string[]): T {
+    const key = `${name}\u0001${values.join('\u0001')}`;
+    let c = cache.get(key) as T | undefined;
+    if (!c) {
+      c = metric.labels(...values);
+      cache.set(key, c);
+    }
+    return c;
+  }
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    observeRequest(o) {
+      const p = bound(providers, o.provider);
+      const m = bound(models, o.model);
+      const ep = endpointLabel(o.endpoint);
+      child(requests, 'r', p, m, statusClass(o.status), ep).inc();
+      const up = o.upstreamMs ?? 0;
+      child(duration, 'd', p, ep).observe((o.gatewayMs + up) / 1000);
+      child(overhead, 'o', p).observe(o.gatewayMs / 1000);
+      if (o.upstreamMs !== undefined) child(upstream, 'u', p).observe(o.upstreamMs / 1000);
+      if (o.promptTokens) child(tokens, 't', p, m, 'prompt').inc(o.promptTokens);
+      if (o.completionTokens) child(tokens, 't', p, m, 'completion').inc(o.completionTokens);
+      if (o.cachedTokens) child(tokens, 't', p, m, 'cached').inc(o.cachedTokens);
+      if (o.costUsd && o.costUsd > 0) child(cost, 'c', p, m).inc(o.costUsd);
+    },
+    error(type) {
+      child(errors, 'e', bound(errorSet, type)).inc();
+    },
+    limitRejected(limit) {
+      child(rejections, 'l', bound(limitSet, limit)).inc();
+    },
+    threat(category, action) {
+      child(threats, 'x', bound(categorySet, category), bound(actionSet, action)).inc();
+    },
+    circuitState(provider, state) {
+      circuit.set({ provider: bound(providers, provider) }, CIRCUIT_VALUE[state] ?? 0);
+    },
+    poolSaturation(provider, ratio) {
+      pool.set({ provider: bound(providers, provider) }, Math.min(1, Math.max(0, Number.isFinite(ratio) ? ratio : 0)));
+    },
+    setKnownModels(list) {
+      models = new Set(list);
+      // Children cached under a model label stay valid; new names map through the new set.
+    },
+    exposition() {
+      return registry.metrics();
+    },
+  };
+}
