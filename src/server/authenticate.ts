@@ -56,10 +56,14 @@ export function requireScope(req: FastifyRequest, scope: Scope): void {
   }
 }
 
+export function modelAllowed(req: FastifyRequest, provider: string, model: string): boolean {
+  const m = req.principal?.models;
+  return !m || m.allows(model, provider);
+}
+
 /** The key's model/provider allow-list, checked once the model is resolved. */
 export function requireModel(req: FastifyRequest, provider: string, model: string): void {
-  const m = req.principal?.models;
-  if (m && !m.allows(model, provider)) {
+  if (!modelAllowed(req, provider, model)) {
     throw errors.forbidden(`This credential may not use the model '${provider}/${model.slice(0, 100)}'.`, 'model_not_allowed');
   }
 }

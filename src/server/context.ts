@@ -5,7 +5,9 @@ import type { SignedTokenService } from '../auth/signed-tokens.js';
 import type { KeygateConfig } from '../config/schema.js';
 import type { MasterKey } from '../crypto/master-key.js';
 import type { LimitStore } from '../limits/index.js';
+import type { ModelRouter } from '../providers/model-router.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { CircuitBreakers } from '../upstream/circuit-breaker.js';
 import type { Store } from '../store/connect.js';
 import type { ApiKeyRepository } from '../store/repositories/api-keys.js';
 import type { IdentityRepository } from '../store/repositories/identities.js';
@@ -41,6 +43,8 @@ export interface GatewayContext {
   dataDir: string;
   masterKey: MasterKey;
   registry: ProviderRegistry;
+  router: ModelRouter;
+  breakers: CircuitBreakers;
   store: Store;
   repos: Repositories;
   access: AccessControl;

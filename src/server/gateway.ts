@@ -15,7 +15,9 @@ import { createLimitStore } from '../limits/index.js';
 import { isEncValue, loadMasterKey, MasterKeyError, SecretString, type MasterKey } from '../crypto/index.js';
 import { loadConfig, ConfigError, type LoadOptions, type LoadedConfig } from '../config/load.js';
 import type { ProviderAdapter } from '../core/provider.js';
+import { ModelRouter } from '../providers/model-router.js';
 import { ProviderRegistry, type KeyReader } from '../providers/registry.js';
+import { CircuitBreakers } from '../upstream/circuit-breaker.js';
 import { openStore, type Store } from '../store/connect.js';
 import { ApiKeyRepository } from '../store/repositories/api-keys.js';
 import { IdentityRepository } from '../store/repositories/identities.js';
@@ -98,11 +100,18 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     onError: (err, lost) => logger.error({ err, lost }, 'usage batch could not be written'),
   });
   const upstream = new UpstreamClient(config.upstream);
+  const events = new EventBus();
+  const breakers = new CircuitBreakers(config.upstream.circuitBreaker, (id, from, to) => {
+    if (to === 'open') events.emit({ type: 'upstream.down', actor: 'system', target: id, outcome: 'failure' });
+    else if (to === 'closed' && from !== 'closed') events.emit({ type: 'upstream.recovered', actor: 'system', target: id, outcome: 'success' });
+  });
   const ctx: GatewayContext = {
     config,
     dataDir: loaded.dataDir,
     masterKey,
     registry,
+    router: new ModelRouter(registry, config.models.groups, config.models.fallbacks),
+    breakers,
     store,
     repos,
     access,
@@ -111,7 +120,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     prices: new PriceTable(),
     usage,
     upstream,
-    events: new EventBus(),
+    events,
     trustProxy,
     logger,
   };

@@ -16,7 +16,8 @@ let passthrough: TestGateway;
 
 beforeAll(async () => {
   mock = await startMockOpenAI();
-  const config = { upstream: { firstByteTimeoutMs: 300, idleTimeoutMs: 2000, connectTimeoutMs: 1000 } };
+  // One attempt per call and no circuit breaking here: each failure must be seen as it is (resilience.test.ts covers retries).
+  const config = { upstream: { firstByteTimeoutMs: 300, idleTimeoutMs: 2000, connectTimeoutMs: 1000, retries: 0, circuitBreaker: { failureThreshold: 1000 } } };
   gw = await startTestGateway({ label: 'failures', env: { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url }, config });
   passthrough = await startTestGateway({ label: 'failures-pt', env: { KEY_MODE: 'passthrough', OPENAI_BASE_URL: mock.url }, config });
 });

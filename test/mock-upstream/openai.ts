@@ -12,6 +12,8 @@
  *   mock-rate-limited  429 with an OpenAI error body
  *   mock-gated-stream  streams the first chunk, then waits for release() before the rest
  *   mock-cut-stream    streams two chunks, then destroys the connection
+ *   mock-fail-N-SSS    answers status SSS to the first N requests for this exact model
+ *                      name, then normally (a flaky upstream, for retries and fallbacks)
  *   anything else      a normal answer: "Hello from <model>"
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -46,6 +48,7 @@ export async function startMockOpenAI(): Promise<MockOpenAI> {
   const abortWaiters: Array<() => void> = [];
   const firstChunkWaiters: Array<() => void> = [];
   const sockets = new Set<import('node:net').Socket>();
+  const failuresSeen = new Map<string, number>();
 
   const server: Server = createServer(async (req, res) => {
     const text = await readBody(req);
@@ -76,6 +79,15 @@ export async function startMockOpenAI(): Promise<MockOpenAI> {
     if (!body) return json(res, 400, { error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null } });
     const model = String(body.model ?? '');
     const auth = String(req.headers.authorization ?? '');
+
+    const flaky = /^mock-fail-(\d+)-(\d{3})$/.exec(model);
+    if (flaky) {
+      const seen = failuresSeen.get(model) ?? 0;
+      if (seen < Number(flaky[1])) {
+        failuresSeen.set(model, seen + 1);
+        return json(res, Number(flaky[2]), { error: { message: 'The server is overloaded.', type: 'server_error', param: null, code: null } });
+      }
+    }
 
     switch (model) {
       case 'mock-hang':

@@ -1,10 +1,11 @@
 /** The OpenAI-compatible public API: chat completions, embeddings, models. Handlers stay thin. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatCompletionRequest, EmbeddingsRequest } from '../../core/openai-types.js';
-import { makeAuthenticate, requireModel, requireScope } from '../authenticate.js';
+import { makeAuthenticate, modelAllowed, requireModel, requireScope } from '../authenticate.js';
 import type { GatewayContext } from '../context.js';
-import { resolveUpstreamKey } from '../custody.js';
-import { forward, type CallOutcome, type Endpoint } from '../forward.js';
+import type { Custody } from '../custody.js';
+import type { CallOutcome, Endpoint } from '../forward.js';
+import { callWithResilience } from '../resilient-call.js';
 import { chatCompletionBodySchema, embeddingsBodySchema } from '../schemas.js';
 import { reserveLimits, type LimitHold } from '../steps/limits.js';
 
@@ -16,14 +17,18 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
       requireScope(req, 'write');
       const body = req.body as ChatCompletionRequest | EmbeddingsRequest;
       const started = performance.now();
-      const route = ctx.registry.resolve(body.model);
-      requireModel(req, route.provider.id, route.model);
-      const splitKey = ctx.splitKeys ? await ctx.splitKeys.resolve(req, route.provider.id) : null;
-      const upstreamKey = resolveUpstreamKey(ctx.config.keyMode, route.provider, req.clientProviderKey, splitKey);
+      const plan = ctx.router.plan(body.model);
+      requireModel(req, plan[0].provider.id, plan[0].model);
+      // Fallbacks and group members the caller may not use are left out, silently.
+      const targets = plan.filter((r, i) => i === 0 || modelAllowed(req, r.provider.id, r.model));
+      let route = targets[0];
+      let custody: Custody = 'none';
       const hold: LimitHold = await reserveLimits(ctx, req, reply, { provider: route.provider.id, model: route.model, body });
       let outcome: CallOutcome = { status: 500, usage: null, errorCode: 'internal_error' };
       try {
-        outcome = await forward(ctx.upstream, req, reply, { endpoint, route, body, upstreamKey, totalTimeoutMs: ctx.config.upstream.totalTimeoutMs });
+        const result = await callWithResilience(ctx, req, reply, endpoint, body, targets);
+        ({ outcome, route } = result);
+        custody = result.upstreamKey.custody;
       } catch (err) {
         const e = err as { status?: number; code?: string };
         outcome = { status: e.status ?? 500, usage: null, errorCode: e.code ?? 'internal_error' };
@@ -46,7 +51,7 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
           completion_tokens: outcome.usage?.completion_tokens ?? null,
           total_tokens: outcome.usage?.total_tokens ?? null,
           stream: endpoint === 'chat' && (body as ChatCompletionRequest).stream === true ? 1 : 0,
-          custody: upstreamKey.custody,
+          custody,
           error_code: outcome.errorCode,
         });
       }

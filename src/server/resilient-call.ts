@@ -1,0 +1,90 @@
+/**
+ * One client call, made resilient: walk the routing plan (primary, group members, fallback
+ * chain); per target, retry connection errors, 429 and 5xx with backoff (never once an
+ * answer has started reaching the client), skip targets whose circuit is open, and move on
+ * to the next target on the configured statuses. The answer says which target answered
+ * (x-keygate-provider / x-keygate-model, set by forward()).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError, errors } from '../core/errors.js';
+import type { ChatCompletionRequest, EmbeddingsRequest } from '../core/openai-types.js';
+import type { ModelRoute } from '../providers/registry.js';
+import { isRetryable, retryDelayMs } from '../upstream/retry-policy.js';
+import type { GatewayContext } from './context.js';
+import { resolveUpstreamKey, type UpstreamKey } from './custody.js';
+import { forward, type CallOutcome, type Endpoint } from './forward.js';
+
+export interface ResilientResult {
+  outcome: CallOutcome;
+  route: ModelRoute;
+  upstreamKey: UpstreamKey;
+  attempts: number;
+}
+
+export async function callWithResilience(
+  ctx: GatewayContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  endpoint: Endpoint,
+  body: ChatCompletionRequest | EmbeddingsRequest,
+  plan: readonly ModelRoute[],
+): Promise<ResilientResult> {
+  const { upstream: cfg, models } = ctx.config;
+  const fallbackOn = new Set(models.fallbackOn);
+  const deadline = Date.now() + cfg.totalTimeoutMs;
+  let lastError: GatewayError | null = null;
+  let attempts = 0;
+
+  for (const [i, route] of plan.entries()) {
+    // Keys are per target: a fallback to another provider needs that provider's key.
+    let upstreamKey: UpstreamKey;
+    try {
+      const splitKey = ctx.splitKeys ? await ctx.splitKeys.resolve(req, route.provider.id) : null;
+      upstreamKey = resolveUpstreamKey(ctx.config.keyMode, route.provider, req.clientProviderKey, splitKey);
+    } catch (err) {
+      if (i === 0) throw err;
+      continue; // a fallback this caller holds no key for is not an option
+    }
+    const circuit = route.provider.id;
+
+    for (let attempt = 0; ; attempt++) {
+      if (!ctx.breakers.allow(circuit)) {
+        lastError ??= errors.unavailable(`The ${route.provider.adapter.displayName} upstream is failing; its circuit is open.`);
+        break;
+      }
+      attempts++;
+      ctx.router.begin(route);
+      try {
+        const outcome = await forward(ctx.upstream, req, reply, { endpoint, route, body, upstreamKey, totalTimeoutMs: Math.max(1, deadline - Date.now()) });
+        // A stream that broke after it started still counts against the upstream's health.
+        if (outcome.status >= 500) ctx.breakers.failure(circuit);
+        else ctx.breakers.success(circuit);
+        return { outcome, route, upstreamKey, attempts };
+      } catch (err) {
+        if (!(err instanceof GatewayError)) throw err;
+        if (err.status >= 500 || err.status === 429) {
+          if (err.status >= 500) ctx.breakers.failure(circuit);
+          else ctx.breakers.success(circuit); // a rate limit is an answer: the upstream is up
+        } else {
+          ctx.breakers.success(circuit);
+        }
+        if (reply.sent || clientGone(reply)) throw err;
+        lastError = err;
+        const delay = retryDelayMs(attempt + 1, { retries: cfg.retries, baseDelayMs: cfg.retryBaseDelayMs, maxDelayMs: cfg.retryMaxDelayMs }, err.headers['retry-after']);
+        if (!isRetryable(err) || attempt >= cfg.retries || Date.now() + delay >= deadline) break;
+        await sleep(delay);
+        if (clientGone(reply)) throw err;
+      } finally {
+        ctx.router.end(route);
+      }
+    }
+    if (lastError && !fallbackOn.has(lastError.status)) throw lastError;
+  }
+  throw lastError ?? errors.unavailable('No upstream could take this request.');
+}
+
+/** The client closed its connection (the request stream itself is done once its body is read). */
+function clientGone(reply: FastifyReply): boolean {
+  return reply.raw.destroyed || reply.raw.socket?.destroyed === true;
+}

@@ -1,0 +1,129 @@
+/**
+ * Retries, fallback chains, circuit breaking and load balancing, against an upstream that
+ * fails on cue (the mock's `mock-fail-N-SSS` models).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordSecret } from '../support/artifacts.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
+
+const KEY = recordSecret('sk-proj-RESILIENCEserverkey0123456789abcdefghi');
+const GROQ_KEY = recordSecret('gsk_RESILIENCEgroqkey0123456789abcdefghijk');
+
+let mock: MockOpenAI;
+beforeAll(async () => {
+  mock = await startMockOpenAI();
+});
+afterAll(() => mock.close());
+
+const countFor = (model: string) => mock.requests.filter((r) => r.body?.model === model).length;
+
+async function chat(gw: TestGateway, model: string, stream = false): Promise<Response> {
+  return fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.adminKey}` },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }], stream }),
+  });
+}
+
+describe('retries and fallbacks', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      label: 'resilience',
+      env: { KEY_MODE: 'server', OPENAI_API_KEY: KEY, OPENAI_BASE_URL: mock.url, GROQ_API_KEY: GROQ_KEY, GROQ_BASE_URL: mock.url },
+      config: {
+        upstream: { retries: 2, retryBaseDelayMs: 1, retryMaxDelayMs: 5, circuitBreaker: { failureThreshold: 1000 } },
+        models: {
+          fallbacks: { 'openai/mock-fail-99-503': ['groq/fallback-model'], 'openai/mock-fail-99-400': ['groq/fallback-model'] },
+          groups: { balanced: { strategy: 'weighted', targets: [{ model: 'openai/lb-a', weight: 1 }, { model: 'groq/lb-b', weight: 1 }] } },
+        },
+      },
+    });
+  });
+  afterAll(() => gw.stop());
+
+  it('retries a 503 and succeeds on the third attempt', async () => {
+    const res = await chat(gw, 'mock-fail-2-503');
+    expect(res.status).toBe(200);
+    expect(countFor('mock-fail-2-503')).toBe(3);
+  });
+
+  it('gives up after the configured retries and says why', async () => {
+    const res = await chat(gw, 'mock-fail-5-502');
+    expect(res.status).toBe(502);
+    expect(countFor('mock-fail-5-502')).toBe(3);
+  });
+
+  it('does not retry a client error', async () => {
+    const res = await chat(gw, 'mock-fail-1-400');
+    expect(res.status).toBe(400);
+    expect(countFor('mock-fail-1-400')).toBe(1);
+  });
+
+  it('never retries once a stream has started', async () => {
+    const res = await chat(gw, 'mock-cut-stream', true);
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(countFor('mock-cut-stream')).toBe(1);
+  });
+
+  it('falls back to the next model of the chain and says who answered', async () => {
+    const res = await chat(gw, 'mock-fail-99-503');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-keygate-provider')).toBe('groq');
+    expect(res.headers.get('x-keygate-model')).toBe('fallback-model');
+    expect(mock.last().headers.authorization).toBe(`Bearer ${GROQ_KEY}`);
+    expect(((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0].message.content).toBe('Hello from fallback-model');
+    await gw.ctx.usage.flush();
+    const row = await gw.ctx.store.db.selectFrom('requests').selectAll().where('model', '=', 'fallback-model').executeTakeFirstOrThrow();
+    expect(row.provider).toBe('groq');
+  });
+
+  it('does not fall back on a status outside fallbackOn (400)', async () => {
+    const res = await chat(gw, 'mock-fail-99-400');
+    expect(res.status).toBe(400);
+    expect(countFor('fallback-model')).toBe(1); // only the earlier test's
+  });
+
+  it('balances a group over its targets by weight', async () => {
+    for (let i = 0; i < 30; i++) expect((await chat(gw, 'balanced')).status).toBe(200);
+    expect(countFor('lb-a')).toBeGreaterThan(0);
+    expect(countFor('lb-b')).toBeGreaterThan(0);
+    expect(countFor('lb-a') + countFor('lb-b')).toBe(30);
+  });
+});
+
+describe('circuit breaker', () => {
+  let gw: TestGateway;
+  const events: string[] = [];
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      label: 'resilience-breaker',
+      env: { KEY_MODE: 'server', OPENAI_API_KEY: KEY, OPENAI_BASE_URL: mock.url, GROQ_API_KEY: GROQ_KEY, GROQ_BASE_URL: mock.url },
+      config: {
+        upstream: { retries: 0, circuitBreaker: { failureThreshold: 2, cooldownMs: 600_000 } },
+        models: { fallbacks: { 'openai/mock-fail-99-500': ['groq/breaker-fallback'] } },
+      },
+    });
+    gw.ctx.events.on((e) => events.push(`${e.type}:${e.target}`));
+  });
+  afterAll(() => gw.stop());
+
+  it('opens after repeated failures and sheds the failing upstream: fallbacks answer without calling it', async () => {
+    expect((await chat(gw, 'mock-fail-99-500')).status).toBe(200);
+    expect((await chat(gw, 'mock-fail-99-500')).status).toBe(200);
+    expect(countFor('mock-fail-99-500')).toBe(2);
+    expect(gw.ctx.breakers.state('openai')).toBe('open');
+    expect(events).toContain('upstream.down:openai');
+    const res = await chat(gw, 'mock-fail-99-500');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-keygate-provider')).toBe('groq');
+    expect(countFor('mock-fail-99-500')).toBe(2); // not called while open
+  });
+
+  it('a call without a fallback gets 503 while the circuit is open', async () => {
+    const res = await chat(gw, 'gpt-4o-mini');
+    expect(res.status).toBe(503);
+  });
+});
