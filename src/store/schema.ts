@@ -1,5 +1,7 @@
 /** Table types, as Kysely sees them. Times are epoch milliseconds (portable across dialects). */
 import type { Generated } from 'kysely';
+import type { AuditTables } from '../usage/audit/types.js';
+import type { WebhookTables } from '../usage/webhooks/types.js';
 
 export interface ApiKeysTable {
   id: string;
@@ -103,7 +105,7 @@ export interface ServerSecretsTable {
   created_at: number;
 }
 
-export interface Database {
+export interface Database extends AuditTables, WebhookTables {
   api_keys: ApiKeysTable;
   requests: RequestsTable;
   apps: AppsTable;
