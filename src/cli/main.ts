@@ -8,6 +8,10 @@ import { ConfigError } from '../config/load.js';
 import { registerServe } from './serve.js';
 import { registerInit } from './init.js';
 import { registerKeys } from './keys.js';
+import { registerUsers } from './users.js';
+import { registerApps } from './apps.js';
+import { registerIpRules } from './ip-rules.js';
+import { registerTokens } from './tokens.js';
 import { registerSecrets } from './secrets.js';
 
 export function buildCli(): Command {
@@ -19,6 +23,10 @@ export function buildCli(): Command {
   registerServe(program);
   registerInit(program);
   registerKeys(program);
+  registerUsers(program);
+  registerApps(program);
+  registerIpRules(program);
+  registerTokens(program);
   registerSecrets(program);
   return program;
 }
