@@ -1,0 +1,92 @@
+/**
+ * The detection report: runs the shield over the labelled corpora and computes recall per
+ * injection family, the false-positive rate on benign prompts, and secret and PII recall.
+ * An attack counts as caught when the default policy would block it (injection risk >= 70);
+ * a benign prompt counts as a false positive when the default policy would block it.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultGuardPolicy, evaluate, scanRequest } from '../../src/guard/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const load = <T>(name: string): T => JSON.parse(readFileSync(join(here, 'corpora', name), 'utf8')) as T;
+
+interface Labelled {
+  text: string;
+  source: string;
+  kind?: string;
+}
+
+export interface Rate {
+  name: string;
+  hits: number;
+  total: number;
+  rate: number;
+  misses: string[];
+  /** Items that counted as hits (for benign sets: the false positives). */
+  matched: string[];
+}
+
+export interface EvalReport {
+  injection: Rate[];
+  injectionOverall: Rate;
+  benign: Rate[];
+  benignOverall: Rate;
+  secrets: Rate;
+  pii: Rate;
+}
+
+function rate(name: string, items: string[], hit: (t: string) => boolean): Rate {
+  const matched = items.filter((t) => hit(t));
+  const misses = items.filter((t) => !matched.includes(t));
+  return { name, hits: matched.length, total: items.length, rate: items.length ? matched.length / items.length : 0, misses, matched };
+}
+
+/** Indirect injection arrives as a tool result; everything else as a user message. */
+function bodyFor(text: string, asTool: boolean): unknown {
+  return asTool
+    ? { messages: [{ role: 'user', content: 'Summarise this page.' }, { role: 'tool', tool_call_id: 't', content: text }] }
+    : { messages: [{ role: 'user', content: text }] };
+}
+
+const blocked = (text: string, asTool = false): boolean => evaluate(scanRequest(bodyFor(text, asTool)).findings, defaultGuardPolicy).action === 'block';
+const hasCategory = (text: string, category: string): boolean => scanRequest(bodyFor(text, false)).findings.some((f) => f.category === category);
+
+export function runEval(): EvalReport {
+  const inj = load<Record<string, Labelled[]>>('injection.json');
+  const injection = Object.entries(inj).map(([family, items]) =>
+    rate(family, items.map((i) => i.text), (t) => blocked(t, family === 'indirect_injection')),
+  );
+  const benignSets = load<Record<string, string[]>>('benign.json');
+  const benign = Object.entries(benignSets).map(([kind, items]) => rate(kind, items, (t) => blocked(t)));
+  const sum = (rs: Rate[], name: string): Rate => {
+    const hits = rs.reduce((n, r) => n + r.hits, 0);
+    const total = rs.reduce((n, r) => n + r.total, 0);
+    return { name, hits, total, rate: total ? hits / total : 0, misses: rs.flatMap((r) => r.misses), matched: rs.flatMap((r) => r.matched) };
+  };
+  return {
+    injection,
+    injectionOverall: sum(injection, 'all families'),
+    benign,
+    benignOverall: sum(benign, 'all benign'),
+    secrets: rate('secrets', load<Labelled[]>('secrets.json').map((s) => s.text), (t) => hasCategory(t, 'secret')),
+    pii: rate('pii', load<Labelled[]>('pii.json').map((s) => s.text), (t) => hasCategory(t, 'pii')),
+  };
+}
+
+const pct = (r: number): string => `${(r * 100).toFixed(1)}%`;
+
+export function formatReport(r: EvalReport): string {
+  const rows: string[] = [];
+  const line = (a: string, b: string, c: string) => rows.push(`| ${a.padEnd(34)} | ${b.padStart(7)} | ${c.padStart(7)} |`);
+  line('metric', 'result', 'n');
+  rows.push(`|${'-'.repeat(36)}|${'-'.repeat(9)}|${'-'.repeat(9)}|`);
+  for (const f of r.injection) line(`injection recall: ${f.name}`, pct(f.rate), String(f.total));
+  line('injection recall: all families', pct(r.injectionOverall.rate), String(r.injectionOverall.total));
+  for (const b of r.benign) line(`false positives: ${b.name}`, pct(b.rate), String(b.total));
+  line('false positives: all benign', pct(r.benignOverall.rate), String(r.benignOverall.total));
+  line('secret recall', pct(r.secrets.rate), String(r.secrets.total));
+  line('PII recall', pct(r.pii.rate), String(r.pii.total));
+  return rows.join('\n');
+}
