@@ -65,7 +65,7 @@ export class WebhookDispatcher {
     const subs = await this.endpoints.subscribers(type);
     const { eventId, rows } = this.#build(type, data, subs.map((s) => s.id));
     await this.#queue.enqueue(rows);
-    if (rows.length && this.#timer) setImmediate(() => void this.runOnce());
+    if (rows.length && this.#timer) setImmediate(() => this.runOnce().catch((err: unknown) => this.#o.onError?.(err)));
     return { eventId, deliveries: rows.length };
   }
 

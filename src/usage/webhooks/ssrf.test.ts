@@ -27,6 +27,8 @@ describe('SSRF target checks', () => {
     '[::ffff:a9fe:a9fe]',
     '[0:0:0:0:0:ffff:10.0.0.1]',
     '[64:ff9b::a00:1]',
+    '2130706433', // 127.0.0.1 as one number: the URL parser normalises it
+    '0x7f.0.0.1',
   ];
   it.each(refused)('refuses %s', async (host) => {
     await expect(checkTarget(`http://${host}/hook`, strict)).rejects.toThrow(TargetRefused);
