@@ -6,13 +6,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// Child processes on a shared 2-core machine: give each command room, not the assertions.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
 import { openStore } from '../../src/store/connect.js';
 import { logSink, recordSecret } from '../support/artifacts.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const CLI = [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cli/main.ts')];
+// One process per command (tsx's own CLI would start a second one): these run from source.
+const CLI = ['--import', 'tsx', resolve(ROOT, 'src/cli/main.ts')];
 const SERVER_KEY = recordSecret('sk-proj-CLIserverkey0123456789abcdefghijklmnopq');
 
 interface Run {
