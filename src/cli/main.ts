@@ -13,6 +13,7 @@ import { registerApps } from './apps.js';
 import { registerIpRules } from './ip-rules.js';
 import { registerTokens } from './tokens.js';
 import { registerSecrets } from './secrets.js';
+import { registerSplitKeys } from './split-keys.js';
 
 export function buildCli(): Command {
   const program = new Command('keygate')
@@ -28,6 +29,7 @@ export function buildCli(): Command {
   registerIpRules(program);
   registerTokens(program);
   registerSecrets(program);
+  registerSplitKeys(program);
   return program;
 }
 

@@ -4,7 +4,7 @@
  * with a different key of its own, refused for every wrong owner, provider, part or state, and
  * absent from a full dump of the database.
  */
-import OpenAI from 'openai';
+import OpenAI, { APIError } from 'openai';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,13 +74,13 @@ describe.each(dialects)('split keys on %s', (dialect) => {
   const chat = (key: string, headers: Record<string, string>, model = 'gpt-4o-mini') => sdk(key, headers).chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
 
   /** The SDK call fails with this status and error code; the error body goes to the leak scan. */
-  async function refused(p: Promise<unknown>, status: number, code: string): Promise<OpenAI.APIError> {
+  async function refused(p: Promise<unknown>, status: number, code: string): Promise<APIError> {
     const err = await p.then(
       () => null,
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(OpenAI.APIError);
-    const e = err as OpenAI.APIError;
+    expect(err).toBeInstanceOf(APIError);
+    const e = err as APIError;
     recordOutput(`split-keys-${dialect}`, JSON.stringify(e.error ?? null));
     expect(e.status).toBe(status);
     expect(e.code).toBe(code);
