@@ -1,0 +1,274 @@
+/**
+ * Signed tokens over HTTP: issued only to a caller that proves itself (a keygate key or an app
+ * secret; never on a name alone), scopes never above the key's, revocation effective on the
+ * very next request, and a representative part of the JWT attack list.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignedTokenService } from '../../src/auth/signed-tokens.js';
+import { SigningKeyring, generateSigningSecret } from '../../src/auth/signing-keys.js';
+import { loadTokenKeyring } from '../../src/auth/token-keyring-source.js';
+import type { GatewayEvent } from '../../src/server/events.js';
+import { recordOutput, recordSecret } from '../support/artifacts.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
+
+let mock: MockOpenAI;
+let gw: TestGateway;
+const events: GatewayEvent[] = [];
+const SERVER_KEY = recordSecret('sk-proj-TOKENSserverkey0123456789abcdefghijklmn');
+
+beforeAll(async () => {
+  mock = await startMockOpenAI();
+  gw = await startTestGateway({ label: 'tokens', env: { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url } });
+  gw.ctx.events.on((e) => events.push(e));
+});
+afterAll(async () => {
+  await gw?.stop();
+  await mock?.close();
+});
+
+type Body = Record<string, unknown> & { error?: { code: string; message: string; param?: string } };
+interface Res {
+  status: number;
+  body: Body;
+  headers: Headers;
+}
+
+async function call(method: string, path: string, opts: { body?: unknown; bearer?: string; secret?: boolean } = {}): Promise<Res> {
+  const headers: Record<string, string> = {};
+  if (opts.bearer) headers.authorization = `Bearer ${opts.bearer}`;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${gw.url}${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+  const text = await res.text();
+  if (!opts.secret) recordOutput('tokens', text);
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Body, headers: res.headers };
+}
+
+async function createKey(body: Record<string, unknown>): Promise<{ id: string; key: string }> {
+  const r = await call('POST', '/admin/keys', { body, bearer: gw.adminKey, secret: true });
+  expect(r.status).toBe(201);
+  return { id: r.body.id as string, key: recordSecret(r.body.key as string) };
+}
+
+/** POST /auth/token; a token in the answer is recorded as a secret. */
+async function getToken(opts: { bearer?: string; body?: unknown }): Promise<Res & { token?: string }> {
+  const r = await call('POST', '/auth/token', { ...opts, body: opts.body ?? {}, secret: true });
+  if (typeof r.body.access_token === 'string') return { ...r, token: recordSecret(r.body.access_token) };
+  recordOutput('tokens', JSON.stringify(r.body));
+  return r;
+}
+
+const chat = (bearer: string) =>
+  call('POST', '/v1/chat/completions', { bearer, body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] } });
+
+describe('POST /auth/token with a keygate key', () => {
+  it('issues a short-lived token that works for a chat call', async () => {
+    const { id, key } = await createKey({ name: 'tok-1', scopes: ['read', 'write'] });
+    const r = await getToken({ bearer: key });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ token_type: 'Bearer', expires_in: 900, scope: 'read write' });
+    expect(r.headers.get('cache-control')).toBe('no-store');
+    expect(typeof r.body.jti).toBe('string');
+    expect((await chat(r.token as string)).status).toBe(200);
+    const issued = events.find((e) => e.type === 'token.issued' && e.target === r.body.jti);
+    expect(issued).toMatchObject({ actor: id, outcome: 'success', details: { subject: `key:${id}` } });
+  });
+
+  it('honours ttl_seconds, client_id and a subset of scopes; refuses more scopes than the key has (403)', async () => {
+    const { key } = await createKey({ name: 'tok-2', scopes: ['read', 'write'] });
+    const read = await getToken({ bearer: key, body: { scopes: ['read'], ttl_seconds: 60, client_id: 'ios-app' } });
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ expires_in: 60, scope: 'read' });
+    // A read-only token cannot spend.
+    const spend = await chat(read.token as string);
+    expect(spend.status).toBe(403);
+    expect(spend.body.error?.code).toBe('insufficient_scope');
+    const more = await getToken({ bearer: key, body: { scopes: ['read', 'admin'] } });
+    expect(more.status).toBe(403);
+    expect(more.body.access_token).toBeUndefined();
+    expect((await getToken({ bearer: key, body: { ttl_seconds: 10_000_000 } })).status).toBe(400);
+    expect((await getToken({ bearer: key, body: { scopes: ['root'] } })).status).toBe(400);
+  });
+
+  it('does not exchange a token for another token', async () => {
+    const { key } = await createKey({ name: 'tok-3' });
+    const first = await getToken({ bearer: key });
+    const second = await getToken({ bearer: first.token });
+    expect(second.status).toBe(403);
+    expect(second.body.error?.code).toBe('token_exchange_not_allowed');
+  });
+
+  it('refuses a revoked key and a wrong key', async () => {
+    const { id, key } = await createKey({ name: 'tok-4' });
+    await call('POST', `/admin/keys/${id}/revoke`, { bearer: gw.adminKey });
+    expect((await getToken({ bearer: key })).status).toBe(401);
+    expect((await getToken({ bearer: recordSecret('kg-NotAKeyNotAKeyNotAKeyNotAKeyNotAKeyNotAKey0') })).status).toBe(401);
+  });
+
+  it('a token from an admin key reaches the admin API; a token is refused once its key is revoked', async () => {
+    const { id, key } = await createKey({ name: 'tok-admin', scopes: ['admin'] });
+    const t = await getToken({ bearer: key });
+    expect(t.body.scope).toBe('admin');
+    expect((await call('GET', '/admin/users', { bearer: t.token })).status).toBe(200);
+    await call('POST', `/admin/keys/${id}/revoke`, { bearer: gw.adminKey });
+    expect((await call('GET', '/admin/users', { bearer: t.token })).status).toBe(401);
+  });
+});
+
+describe('POST /auth/token never issues on a name alone', () => {
+  it('refuses a request that only names a user or a client (SafeAPI-Bridge hole)', async () => {
+    await call('POST', '/admin/users', { bearer: gw.adminKey, body: { name: 'alice' } });
+    const named = await getToken({ body: { client_id: 'alice', scopes: ['read', 'write', 'admin'] } });
+    expect(named.status).toBe(401);
+    expect(named.body.access_token).toBeUndefined();
+    expect(named.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    const asUser = await getToken({ body: { user: 'alice' } });
+    expect(asUser.status).toBe(400);
+    expect(asUser.body.access_token).toBeUndefined();
+    const empty = await getToken({});
+    expect(empty.status).toBe(401);
+  });
+
+  it('refuses an app named without its secret, or with a wrong one', async () => {
+    await call('POST', '/admin/apps', { bearer: gw.adminKey, body: { name: 'named-app' } });
+    expect((await getToken({ body: { app: 'named-app' } })).status).toBe(401);
+    const wrong = recordSecret('kgs_WrongWrongWrongWrongWrongWrongWrongWrong1234');
+    // Without a secret set, no secret matches.
+    expect((await getToken({ body: { app: 'named-app', app_secret: wrong } })).status).toBe(401);
+    expect((await getToken({ body: { app: 'no-such-app', app_secret: wrong } })).status).toBe(401);
+  });
+});
+
+describe('POST /auth/token with an app secret', () => {
+  it('issues an app token (no admin scope) that works; a rotated secret stops working', async () => {
+    const app = await call('POST', '/admin/apps', { bearer: gw.adminKey, body: { name: 'mobile', limits: { dailyRequests: 100 } } });
+    const s1 = await call('POST', `/admin/apps/${app.body.id as string}/secret`, { bearer: gw.adminKey, secret: true });
+    const secret = recordSecret(s1.body.secret as string);
+    const t = await getToken({ body: { app: 'mobile', app_secret: secret } });
+    expect(t.status).toBe(200);
+    expect(t.body.scope).toBe('read write');
+    expect((await chat(t.token as string)).status).toBe(200);
+    expect((await getToken({ body: { app: app.body.id, app_secret: secret, scopes: ['admin'] } })).status).toBe(403);
+
+    const s2 = await call('POST', `/admin/apps/mobile/secret`, { bearer: gw.adminKey, secret: true });
+    recordSecret(s2.body.secret as string);
+    expect((await getToken({ body: { app: 'mobile', app_secret: secret } })).status).toBe(401);
+
+    await call('PATCH', '/admin/apps/mobile', { bearer: gw.adminKey, body: { disabled: true } });
+    expect((await getToken({ body: { app: 'mobile', app_secret: s2.body.secret } })).status).toBe(403);
+    // Tokens already issued stop with the app.
+    expect((await chat(t.token as string)).status).toBe(403);
+  });
+});
+
+describe('revocation', () => {
+  it('a token revokes itself; the very next request with it is 401', async () => {
+    const { key } = await createKey({ name: 'rev-1' });
+    const t = await getToken({ bearer: key });
+    expect((await chat(t.token as string)).status).toBe(200);
+    const r = await call('POST', '/auth/revoke', { bearer: t.token, body: {} });
+    expect(r.status).toBe(200);
+    expect(r.body.jti).toBe(t.body.jti);
+    const after = await chat(t.token as string);
+    expect(after.status).toBe(401);
+    expect(after.body.error?.code).toBe('revoked_token');
+    // Persisted: the deny list survives in the store.
+    expect(await gw.ctx.repos.revokedTokens.active()).toContain(t.body.jti);
+    expect(events.some((e) => e.type === 'token.revoked' && e.target === t.body.jti)).toBe(true);
+  });
+
+  it('a key may revoke a token it obtained; nobody else may but an admin', async () => {
+    const a = await createKey({ name: 'rev-a' });
+    const b = await createKey({ name: 'rev-b' });
+    const t = await getToken({ bearer: a.key });
+    const other = await getToken({ bearer: b.key });
+    expect((await call('POST', '/auth/revoke', { bearer: b.key, body: { token: t.token }, secret: true })).status).toBe(403);
+    expect((await call('POST', '/auth/revoke', { bearer: other.token, body: { jti: t.body.jti } })).status).toBe(403);
+    expect((await chat(t.token as string)).status).toBe(200);
+    expect((await call('POST', '/auth/revoke', { bearer: a.key, body: { token: t.token }, secret: true })).status).toBe(200);
+    expect((await chat(t.token as string)).status).toBe(401);
+  });
+
+  it('an admin revokes any token by jti (POST /auth/revoke and POST /admin/tokens/revoke)', async () => {
+    const { key } = await createKey({ name: 'rev-admin' });
+    const t1 = await getToken({ bearer: key });
+    const t2 = await getToken({ bearer: key });
+    expect((await call('POST', '/auth/revoke', { bearer: gw.adminKey, body: { jti: t1.body.jti } })).status).toBe(200);
+    expect((await chat(t1.token as string)).status).toBe(401);
+    const r = await call('POST', '/admin/tokens/revoke', { bearer: gw.adminKey, body: { token: t2.token }, secret: true });
+    expect(r.status).toBe(200);
+    expect((await chat(t2.token as string)).status).toBe(401);
+    expect((await call('POST', '/admin/tokens/revoke', { bearer: gw.adminKey, body: {} })).status).toBe(400);
+  });
+
+  it('an admin issues a token for a key through the admin API', async () => {
+    const { id } = await createKey({ name: 'admin-issued', scopes: ['write'] });
+    const r = await call('POST', '/admin/tokens', { bearer: gw.adminKey, body: { keyId: id, ttlSeconds: 120 }, secret: true });
+    expect(r.status).toBe(201);
+    const token = recordSecret(r.body.access_token as string);
+    expect(r.body).toMatchObject({ scope: 'write', expires_in: 120 });
+    expect((await chat(token)).status).toBe(200);
+  });
+});
+
+describe('JWT attacks over HTTP', () => {
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  let good = '';
+  let keyId = '';
+
+  beforeAll(async () => {
+    const k = await createKey({ name: 'jwt-target', scopes: ['read', 'write'] });
+    keyId = k.id;
+    good = (await getToken({ bearer: k.key })).token as string;
+  });
+
+  const expectRefused = async (token: string, status: number, code?: string) => {
+    recordSecret(token);
+    const r = await chat(token);
+    expect(r.status).toBe(status);
+    if (code) expect(r.body.error?.code).toBe(code);
+    expect(r.headers.get('www-authenticate')).toMatch(/^Bearer /);
+  };
+
+  it('alg none is refused (401)', async () => {
+    const [, payload] = good.split('.');
+    await expectRefused(`${b64({ alg: 'none', typ: 'JWT', kid: 'k1' })}.${payload}.`, 401, 'invalid_token');
+  });
+
+  it('HS512 is refused (401)', async () => {
+    const [, payload, sig] = good.split('.');
+    await expectRefused(`${b64({ alg: 'HS512', typ: 'JWT', kid: 'k1' })}.${payload}.${sig}`, 401, 'invalid_token');
+  });
+
+  it('a tampered payload (scope raised to admin) is refused (401)', async () => {
+    const [header, payload, sig] = good.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const forged = `${header}.${b64({ ...claims, scope: 'read write admin' })}.${sig}`;
+    await expectRefused(forged, 401, 'invalid_token');
+    recordSecret(forged);
+    const admin = await call('GET', '/admin/keys', { bearer: forged });
+    expect(admin.status).toBe(401);
+  });
+
+  it('an expired token is refused (401 expired_token)', async () => {
+    const past = new SignedTokenService({ keyring: new SigningKeyring(loadTokenKeyring(gw.dataDir, {})), issuer: 'keygate', now: () => Date.now() - 3_600_000 });
+    const t = await past.sign({ clientId: 'old', scopes: ['write'], subject: `key:${keyId}`, ttlSeconds: 60 });
+    await expectRefused(t.token, 401, 'expired_token');
+  });
+
+  it('a token signed with an unknown kid is refused (401)', async () => {
+    const rogue = new SignedTokenService({ keyring: new SigningKeyring({ current: 'evil', keys: [{ kid: 'evil', secret: generateSigningSecret() }] }), issuer: 'keygate' });
+    const t = await rogue.sign({ clientId: 'x', scopes: ['write'], subject: `key:${keyId}` });
+    await expectRefused(t.token, 401, 'invalid_token');
+  });
+
+  it('a token signed with the right kid but another secret is refused (401)', async () => {
+    const rogue = new SignedTokenService({ keyring: new SigningKeyring({ current: 'k1', keys: [{ kid: 'k1', secret: generateSigningSecret() }] }), issuer: 'keygate' });
+    const t = await rogue.sign({ clientId: 'x', scopes: ['write'], subject: `key:${keyId}` });
+    await expectRefused(t.token, 401, 'invalid_token');
+  });
+
+  it('a malformed token is a 400', async () => {
+    await expectRefused('eyJhbGciOiJIUzI1NiJ9.@@@.abc', 400);
+  });
+});
