@@ -13,6 +13,7 @@ import { registerApps } from './apps.js';
 import { registerIpRules } from './ip-rules.js';
 import { registerTokens } from './tokens.js';
 import { registerSecrets } from './secrets.js';
+import { registerAudit } from './audit.js';
 import { registerSplitKeys } from './split-keys.js';
 
 export function buildCli(): Command {
@@ -29,6 +30,7 @@ export function buildCli(): Command {
   registerIpRules(program);
   registerTokens(program);
   registerSecrets(program);
+  registerAudit(program);
   registerSplitKeys(program);
   return program;
 }

@@ -211,6 +211,25 @@ export const configSchema = z
       })
       .strict()
       .default({ flushIntervalMs: 500, batchSize: 200 }),
+    webhooks: z
+      .object({
+        /** Allow webhook targets on loopback, link-local or private addresses (off: SSRF protection). */
+        allowPrivateTargets: z.boolean().default(false),
+        /** Private ranges allowed anyway, e.g. an internal receiver's /32. */
+        allowCidrs: z.array(z.string()).default([]),
+        /** Allow http:// targets (off: https only). */
+        allowHttp: z.boolean().default(false),
+      })
+      .strict()
+      .default({ allowPrivateTargets: false, allowCidrs: [], allowHttp: false }),
+    metrics: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Serve /metrics without credentials (off: an admin credential is required). */
+        public: z.boolean().default(false),
+      })
+      .strict()
+      .default({ enabled: true, public: false }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -13,6 +13,7 @@ import { installJsonParser } from './hardening/json-body.js';
 import { makeSecurityHeaders } from './hardening/security-headers.js';
 import { isHttpsRequest, makeNetworkStep } from './steps/network.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { openAIRoutes } from './routes/openai-api.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { authTokenRoutes } from './routes/auth-tokens.js';
@@ -58,6 +59,7 @@ export async function buildApp(ctx: GatewayContext, opts: AppOptions = {}): Prom
   });
 
   await app.register(healthRoutes, ctx);
+  await app.register((scope) => metricsRoutes(scope, ctx));
   await app.register((scope) => openAIRoutes(scope, ctx));
   await app.register((scope) => splitKeyRoutes(scope, ctx));
   await app.register((scope) => adminRoutes(scope, ctx), { prefix: '/admin' });

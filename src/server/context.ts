@@ -17,6 +17,8 @@ import type { RevokedTokenRepository } from '../store/repositories/revoked-token
 import type { UpstreamClient } from '../upstream/http-client.js';
 import type { PriceTable } from '../usage/prices.js';
 import type { UsageWriter } from '../usage/usage-writer.js';
+import type { GatewayMetrics } from '../usage/metrics.js';
+import type { Operations } from './operations.js';
 import type { EventBus } from './events.js';
 import type { Logger } from './logger.js';
 
@@ -54,6 +56,9 @@ export interface GatewayContext {
   usage: UsageWriter;
   upstream: UpstreamClient;
   events: EventBus;
+  metrics: GatewayMetrics;
+  /** Audit log and webhooks (src/usage/audit, src/usage/webhooks). */
+  ops: Operations;
   trustProxy: TrustedProxies;
   /** Set when BYOK split keys are enabled (src/byok). */
   splitKeys?: SplitKeyResolver;

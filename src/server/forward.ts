@@ -22,6 +22,8 @@ export interface CallOutcome {
   status: number;
   usage: Usage | null;
   errorCode: string | null;
+  /** Time spent waiting on the upstream (request sent to last byte), for the overhead metric. */
+  upstreamMs?: number;
 }
 
 export interface ForwardInput {
@@ -65,6 +67,7 @@ export async function forward(
   const headers = { ...prepared.headers, ...(key ? provider.adapter.authHeaders(key.reveal()) : {}) };
 
   let res: UpstreamResponse;
+  const sentAt = performance.now();
   try {
     res = await upstream.request({ origin: provider.origin, path: prepared.path, method: 'POST', headers, body: prepared.body, signal: abort.signal });
   } catch (err) {
@@ -77,8 +80,9 @@ export async function forward(
   setRouteHeaders(reply, input.route);
   try {
     if (res.statusCode >= 400) throw await upstreamError(res, input);
-    if (prepared.stream) return await streamBack(res, reply, prepared, input, abort);
-    return await jsonBack(res, reply, input);
+    const outcome = prepared.stream ? await streamBack(res, reply, prepared, input, abort) : await jsonBack(res, reply, input);
+    outcome.upstreamMs = performance.now() - sentAt;
+    return outcome;
   } catch (err) {
     if (abort.signal.aborted && reply.raw.destroyed) return { status: 499, usage: null, errorCode: 'client_closed' };
     throw upstreamFailure(abort.signal.reason instanceof DOMException ? abort.signal.reason : err, provider.adapter.displayName);

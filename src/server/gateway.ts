@@ -31,6 +31,8 @@ import { SplitKeyService } from '../byok/index.js';
 import { buildApp } from './app.js';
 import type { GatewayContext, Repositories } from './context.js';
 import { EventBus } from './events.js';
+import { createOperations } from './operations.js';
+import { createMetrics } from '../usage/metrics.js';
 import { createLogger } from './logger.js';
 
 export interface StartOptions extends LoadOptions {
@@ -105,6 +107,11 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     if (to === 'open') events.emit({ type: 'upstream.down', actor: 'system', target: id, outcome: 'failure' });
     else if (to === 'closed' && from !== 'closed') events.emit({ type: 'upstream.recovered', actor: 'system', target: id, outcome: 'success' });
   });
+  const metrics = createMetrics({
+    knownProviders: registry.all().map((p) => p.id),
+    knownModels: registry.all().flatMap((p) => p.models.map((m) => `${p.id}/${m}`)),
+  });
+  const ops = createOperations({ store, config, masterKey, events, metrics, logger });
   const ctx: GatewayContext = {
     config,
     dataDir: loaded.dataDir,
@@ -121,6 +128,8 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     usage,
     upstream,
     events,
+    metrics,
+    ops,
     trustProxy,
     logger,
   };
@@ -128,6 +137,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   ctx.splitKeys = new SplitKeyService({ store, masterKey, events: ctx.events, onError: (err) => logger.error({ err }, 'split-key use counts could not be written') });
   const app = await buildApp(ctx, { https: readTls(config.server.tls) });
 
+  ops.start();
   let url = '';
   if (opts.listen !== false) {
     await app.listen({ host: config.server.host, port: config.server.port });
@@ -152,6 +162,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
       clearTimeout(force);
       clearInterval(sweep);
       await usage.close();
+      await ops.close();
       await upstream.close();
       await limits.close();
       await store.close();

@@ -37,6 +37,18 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
         // A call that produced an answer is paid for; one that failed before is refunded.
         if (outcome.status < 400 || outcome.usage) hold.settle(outcome.usage);
         else hold.release();
+        const elapsed = performance.now() - started;
+        ctx.metrics.observeRequest({
+          provider: route.provider.id,
+          model: `${route.provider.id}/${route.model}`,
+          endpoint,
+          status: outcome.status,
+          gatewayMs: Math.max(0, elapsed - (outcome.upstreamMs ?? 0)),
+          upstreamMs: outcome.upstreamMs,
+          promptTokens: outcome.usage?.prompt_tokens,
+          completionTokens: outcome.usage?.completion_tokens,
+        });
+        if (outcome.errorCode) ctx.metrics.error(outcome.errorCode);
         // Recorded after the fact and written in batches: nothing here waits for the store.
         ctx.usage.record({
           request_id: String(req.id),
