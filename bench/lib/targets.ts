@@ -17,7 +17,7 @@ export const TARGET_LABELS: Record<TargetId, string> = {
   direct: 'direct (mock upstream)',
   floor: 'floor (undici pass-through)',
   'keygate-sqlite': 'keygate, SQLite',
-  'keygate-pg': 'keygate, PostgreSQL',
+  'keygate-pg': 'keygate, PostgreSQL + Redis',
   portkey: 'Portkey gateway',
 };
 
@@ -88,12 +88,13 @@ export async function startTarget(id: TargetId, o: TargetOptions): Promise<Start
       }
       case 'keygate-sqlite':
       case 'keygate-pg': {
-        const env: Record<string, string> = { UPSTREAM_ORIGIN: o.mockOrigin };
+        // SQLite run: in-process limits, even if the shell has REDIS_URL set.
+        const env: Record<string, string> = { UPSTREAM_ORIGIN: o.mockOrigin, REDIS_URL: '' };
         if (id === 'keygate-pg') {
           const db = await freshBenchDatabase();
           if (!db.ok) return { ok: false, reason: db.reason };
           env.BENCH_DATABASE_URL = db.url;
-          // Redis limits: picked up by bench/servers/keygate-pipeline.ts once limits are wired.
+          // Redis limit counters (the gateway reads REDIS_URL).
           if (o.redisUrl) env.REDIS_URL = o.redisUrl;
         }
         const c = await startChild({ name: id, args: [...profFlags(id, o), built('bench/servers/keygate.ts')], env });

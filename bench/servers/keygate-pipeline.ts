@@ -22,6 +22,7 @@ function firstAccepted(base: Record<string, unknown>, section: string, candidate
 }
 
 export function benchPipeline(opts: { redisUrl?: string }): Pipeline {
+  if (!opts.redisUrl) opts = {};
   const shape = configSchema.shape as Record<string, unknown>;
   const config: Record<string, unknown> = {};
   const features: Record<string, string> = { auth: 'keygate key', usage: 'batched' };
@@ -38,7 +39,7 @@ export function benchPipeline(opts: { redisUrl?: string }): Pipeline {
       { enabled: true, ...store },
     ]);
     if (limits !== undefined) config.limits = limits;
-    features.limits = limits === undefined ? 'config rejected bench limits' : `configured (${opts.redisUrl ? 'REDIS_URL set' : 'in-process'}; enforced only once wired into the request path)`;
+    features.limits = limits === undefined ? 'config rejected bench limits' : `on (defaultKeyLimits far above the load; ${opts.redisUrl ? 'Redis store' : 'in-process store'})`;
   } else features.limits = 'not wired (no limits section in config)';
 
   if ('guard' in shape) {

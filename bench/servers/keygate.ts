@@ -28,7 +28,8 @@ const gw = await startGateway({
     KEYGATE_PORT: '0',
     KEYGATE_LOG_LEVEL: process.env.KEYGATE_LOG_LEVEL ?? 'info',
     ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
-    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    // Redis limit counters under their own prefix, apart from the test suite's.
+    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, KEYGATE_LIMITS_PREFIX: 'keygate-bench:' } : {}),
   },
 });
 // An ordinary app key (read, write), as a client would hold.

@@ -79,6 +79,44 @@ export interface RequestsTable {
   error_code: string | null;
   /** The BYOK split key the request used (custody 'byok'); null otherwise. */
   split_key_id: string | null;
+  /** Cost in micro-dollars; null when the model's price is unknown (never guessed). */
+  cost_micros: number | null;
+  price_known: Generated<number>;
+  /** 1 when the provider reported no usage and the tokens are an estimate. */
+  usage_estimated: Generated<number>;
+  user_id: string | null;
+  app_id: string | null;
+}
+
+/** Hourly rollup of `requests` (src/usage/rollup.ts); dimensions use '' for none. */
+export interface UsageHourlyTable {
+  hour: number;
+  key_id: string;
+  user_id: string;
+  app_id: string;
+  provider: string;
+  model: string;
+  /** '2xx', '4xx', '5xx' or '499' (client closed). */
+  status_class: string;
+  requests: number;
+  errors: number;
+  /** Requests whose price was unknown (their cost is not in cost_micros). */
+  unpriced: number;
+  estimated: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cost_micros: number;
+  latency_sum_ms: number;
+  /** Latency histogram: requests with latency <= N ms (and above the previous bound). */
+  lat_le_50: number;
+  lat_le_100: number;
+  lat_le_250: number;
+  lat_le_500: number;
+  lat_le_1000: number;
+  lat_le_2500: number;
+  lat_le_5000: number;
+  lat_le_10000: number;
+  lat_inf: number;
 }
 
 /** A BYOK split key: only the ciphertext side of the split (see src/byok). */
@@ -114,4 +152,5 @@ export interface Database extends AuditTables, WebhookTables {
   ip_rules: IpRulesTable;
   split_keys: SplitKeysTable;
   server_secrets: ServerSecretsTable;
+  usage_hourly: UsageHourlyTable;
 }

@@ -10,6 +10,7 @@ import { accessControl } from './0002-access-control.js';
 import { auditLog } from './0003-audit-log.js';
 import { webhooks } from './0004-webhooks.js';
 import { splitKeys } from './0005-split-keys.js';
+import { usageCost } from './0007-usage-cost.js';
 
 export type { Dialect };
 
@@ -19,6 +20,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationFactory]> = [
   ['0003_audit_log', auditLog],
   ['0004_webhooks', webhooks],
   ['0005_split_keys', splitKeys],
+  ['0007_usage_cost', usageCost],
 ];
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
