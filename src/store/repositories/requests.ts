@@ -2,6 +2,7 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { Store } from '../connect.js';
 import type { RequestsTable } from '../schema.js';
+import { upsertHourly } from '../../usage/rollup.js';
 
 export type RequestRecord = Insertable<RequestsTable>;
 export type StoredRequestRecord = Selectable<RequestsTable>;
@@ -11,11 +12,13 @@ export class RequestRepository {
 
   async insertMany(records: readonly RequestRecord[]): Promise<void> {
     if (records.length === 0) return;
-    // One transaction per batch; chunks keep PostgreSQL under its bind-parameter limit.
+    // One transaction per batch, the hourly rollup included; chunks keep PostgreSQL under
+    // its bind-parameter limit.
     await this.store.db.transaction().execute(async (trx) => {
       for (let i = 0; i < records.length; i += 500) {
         await trx.insertInto('requests').values(records.slice(i, i + 500)).execute();
       }
+      await upsertHourly(trx, records);
     });
   }
 
