@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     featureLines(reports),
     vsPrevious ? `\nvs previous run: ${vsPrevious}` : '',
     '',
-    microTable(micro.rows),
+    args.micro ? microTable(micro.rows) : '(micro-benchmarks skipped: --no-micro)',
     ...micro.skipped.map((s) => `micro ${s.file} skipped: ${s.reason}`),
     '',
   ];
