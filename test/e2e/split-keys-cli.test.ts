@@ -24,7 +24,8 @@ interface Run {
   stderr: string;
 }
 
-function run(args: string[], env: Record<string, string>, stdin = ''): Promise<Run> {
+/** `shows` marks a run whose output is meant to show a secret once (a created key or part). */
+function run(args: string[], env: Record<string, string>, stdin = '', shows = false): Promise<Run> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [...CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, cwd: ROOT });
     let stdout = '';
@@ -32,7 +33,7 @@ function run(args: string[], env: Record<string, string>, stdin = ''): Promise<R
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => {
-      recordOutput('split-keys-cli', stdout + stderr);
+      if (!shows) recordOutput('split-keys-cli', stdout + stderr);
       done({ code, stdout, stderr });
     });
     child.stdin.end(stdin);
@@ -51,8 +52,8 @@ describe('keygate split-key', { timeout: 90_000 }, () => {
 
   beforeAll(async () => {
     mock = await startMockOpenAI();
-    expect((await run(['init'], env)).code).toBe(0);
-    const created = await run(['keys', 'create', '--name', 'alice', '--json'], env);
+    expect((await run(['init'], env, '', true)).code).toBe(0);
+    const created = await run(['keys', 'create', '--name', 'alice', '--json'], env, '', true);
     expect(created.code).toBe(0);
     const k = JSON.parse(created.stdout) as { key: string; id: string };
     appKey = recordSecret(k.key);
@@ -65,7 +66,7 @@ describe('keygate split-key', { timeout: 90_000 }, () => {
   });
 
   it('create reads the provider key from stdin and prints the client part once, never the key', async () => {
-    const r = await run(['split-key', 'create', '--owner', keyId, '--provider', 'openai', '--json'], env, `${USER_KEY}\n`);
+    const r = await run(['split-key', 'create', '--owner', keyId, '--provider', 'openai', '--json'], env, `${USER_KEY}\n`, true);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     made = JSON.parse(r.stdout) as typeof made;

@@ -57,7 +57,8 @@ describe.each(dialects)('split keys on %s', (dialect) => {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    recordOutput(`split-keys-${dialect}`, text);
+    // A 201 is the one response meant to show a client part; everything else must show none.
+    if (res.status !== 201) recordOutput(`split-keys-${dialect}`, text);
     return { status: res.status, text, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
   }
 
