@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { limitsSchema, timeZoneSchema } from '../limits/schema.js';
+import { guardPolicySchema } from '../guard/policy.js';
 
 const port = z.number().int().min(0).max(65535);
 const ms = z.number().int().positive();
@@ -213,6 +214,17 @@ export const configSchema = z
       })
       .strict()
       .default({ flushIntervalMs: 500, batchSize: 200 }),
+    /** The shield's default policy (see docs/shield.md): block injection at risk >= 70, redact secrets, log personal data. */
+    guard: guardPolicySchema.prefault({}),
+    /** Policies for particular keys (id or name), apps (id) and routes (e.g. /v1/chat/completions); the most specific wins. */
+    guardPolicies: z
+      .object({
+        keys: z.record(z.string(), guardPolicySchema).default({}),
+        apps: z.record(z.string(), guardPolicySchema).default({}),
+        routes: z.record(z.string(), guardPolicySchema).default({}),
+      })
+      .strict()
+      .default({ keys: {}, apps: {}, routes: {} }),
     webhooks: z
       .object({
         /** Allow webhook targets on loopback, link-local or private addresses (off: SSRF protection). */

@@ -53,8 +53,61 @@ function activePatterns(policy: GuardPolicy): Array<{ pattern: Pattern; style: R
   return all.filter((p) => acts(p.category)).map((pattern) => ({ pattern, style: style(pattern.category) }));
 }
 
+/** Whether a pattern's matches may contain white space (conservative: negated classes count). */
+function spansWhitespace(p: Pattern): boolean {
+  return /\\s|\\n|\\r| |\[\^/.test(p.re.source);
+}
+
+const WS = /\s/;
+
+/** Index just after the last white space before `i` (where a token containing `i` starts). */
+function tokenStart(buf: string, i: number): number {
+  let j = i;
+  while (j > 0 && !WS.test(buf[j - 1])) j--;
+  return j;
+}
+
+/**
+ * How much of `buf` can go out now: everything before the earliest place where a match could
+ * still be in progress. Every match contains one of its pattern's literals, so text far from
+ * any (partial) literal is released at once instead of waiting for a fixed-size window; a
+ * pattern without literals keeps the whole window.
+ */
+function makeSafeCut(patterns: readonly Pattern[]): (buf: string) => number {
+  const plans = patterns.map((p) => ({ p, spans: spansWhitespace(p), literals: p.literals ?? null }));
+  return (buf) => {
+    let cut = buf.length;
+    const end = buf.length;
+    for (const { p, spans, literals } of plans) {
+      if (!literals) {
+        cut = Math.min(cut, Math.max(0, end - p.maxSpan));
+        continue;
+      }
+      const from = spans ? (i: number) => Math.max(0, i - p.maxSpan) : (i: number) => tokenStart(buf, i);
+      for (const lit of literals) {
+        // Complete occurrences whose match could still grow to the end of the buffer.
+        let i = buf.indexOf(lit, Math.max(0, end - p.maxSpan - lit.length));
+        while (i !== -1) {
+          const growing = spans ? end - i < p.maxSpan : !WS.test(buf.slice(i));
+          if (growing) cut = Math.min(cut, from(i));
+          i = buf.indexOf(lit, i + 1);
+        }
+        // A literal cut in half by the chunk boundary.
+        for (let k = Math.min(lit.length - 1, end); k > 0; k--) {
+          if (buf.endsWith(lit.slice(0, k))) {
+            cut = Math.min(cut, from(end - k));
+            break;
+          }
+        }
+      }
+    }
+    return cut;
+  };
+}
+
 export function createStreamRedactor(policy: GuardPolicy = defaultGuardPolicy, opts: StreamRedactorOptions = {}): StreamRedactor {
   const active = activePatterns(policy);
+  const safeCut = makeSafeCut(active.map((a) => a.pattern));
   const holdback = active.reduce((h, a) => Math.max(h, a.pattern.maxSpan), 0);
   const styleOf = new Map(active.map((a) => [a.pattern, a.style]));
   const findings: Finding[] = [];
@@ -120,9 +173,9 @@ export function createStreamRedactor(policy: GuardPolicy = defaultGuardPolicy, o
       if (!delta) return '';
       buf += delta;
       if (active.length === 0) return emit(buf.length, []);
-      if (buf.length <= holdback) return '';
+      let cut = safeCut(buf);
+      if (cut === 0) return '';
       const hits = scan();
-      let cut = buf.length - holdback;
       // A match touching the end may still grow; one crossing the cut must go out whole.
       // Moving the cut back can make another match cross it, so repeat until stable.
       for (let moved = true; moved; ) {

@@ -14,6 +14,8 @@ import type { IdentityRepository } from '../store/repositories/identities.js';
 import type { IpRuleRepository } from '../store/repositories/ip-rules.js';
 import type { RequestRepository } from '../store/repositories/requests.js';
 import type { RevokedTokenRepository } from '../store/repositories/revoked-tokens.js';
+import type { ThreatRepository } from '../store/repositories/threats.js';
+import type { GuardPolicy } from '../guard/policy.js';
 import type { UpstreamClient } from '../upstream/http-client.js';
 import type { PriceTable } from '../usage/prices.js';
 import type { UsageWriter } from '../usage/usage-writer.js';
@@ -38,6 +40,15 @@ export interface Repositories {
   ipRules: IpRuleRepository;
   revokedTokens: RevokedTokenRepository;
   requests: RequestRepository;
+  threats: ThreatRepository;
+}
+
+/** The shield's policies, resolved at start-up (most specific wins: key, app, route, default). */
+export interface GuardPolicies {
+  default: GuardPolicy;
+  keys: ReadonlyMap<string, GuardPolicy>;
+  apps: ReadonlyMap<string, GuardPolicy>;
+  routes: ReadonlyMap<string, GuardPolicy>;
 }
 
 export interface GatewayContext {
@@ -56,6 +67,7 @@ export interface GatewayContext {
   usage: UsageWriter;
   upstream: UpstreamClient;
   events: EventBus;
+  guardPolicies: GuardPolicies;
   metrics: GatewayMetrics;
   /** Audit log and webhooks (src/usage/audit, src/usage/webhooks). */
   ops: Operations;

@@ -7,7 +7,7 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, errorTypeForStatus, errors } from '../core/errors.js';
-import type { ChatCompletionRequest, EmbeddingsRequest, Usage } from '../core/openai-types.js';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, EmbeddingsRequest, Usage } from '../core/openai-types.js';
 import type { StreamMapper, SseEvent } from '../core/provider.js';
 import { redactText } from '../core/redact.js';
 import { NdjsonParser } from '../providers/_shared/ndjson.js';
@@ -15,6 +15,7 @@ import { SseParser, formatSse } from '../providers/_shared/sse.js';
 import type { ModelRoute } from '../providers/registry.js';
 import { upstreamFailure, type UpstreamClient, type UpstreamResponse } from '../upstream/http-client.js';
 import type { UpstreamKey } from './custody.js';
+import type { AnswerGuard, ChunkGuard } from './steps/guard.js';
 
 export type Endpoint = 'chat' | 'embeddings';
 
@@ -32,6 +33,8 @@ export interface ForwardInput {
   body: ChatCompletionRequest | EmbeddingsRequest;
   upstreamKey: UpstreamKey;
   totalTimeoutMs: number;
+  /** The shield on the answer (chat only). */
+  answerGuard?: AnswerGuard | null;
 }
 
 interface Prepared {
@@ -148,9 +151,11 @@ async function jsonBack(res: UpstreamResponse, reply: FastifyReply, input: Forwa
     out = input.endpoint === 'chat' ? adapter.chat!.fromUpstream(parsed, input.route.model) : adapter.embeddings!.fromUpstream(parsed, input.route.model, input.body as EmbeddingsRequest);
   }
   const usage = readUsage((out as { usage?: unknown }).usage);
+  const guarded = input.answerGuard && input.endpoint === 'chat' ? input.answerGuard.json(out as ChatCompletion) : null;
   reply.code(200).header('content-type', 'application/json; charset=utf-8');
-  // A compatible answer is sent as the bytes it came in; a translated one is serialised once.
-  await reply.send(adapter.openAICompatible ? text : JSON.stringify(out));
+  // A compatible answer is sent as the bytes it came in (unless the shield changed it);
+  // a translated one is serialised once.
+  await reply.send(guarded ? JSON.stringify(guarded) : adapter.openAICompatible ? text : JSON.stringify(out));
   return { status: 200, usage, errorCode: null };
 }
 
@@ -166,24 +171,40 @@ async function streamBack(
   void reply.send(out);
 
   const parser = input.route.provider.adapter.streamFormat === 'ndjson' ? new NdjsonParser() : new SseParser();
+  const guard: ChunkGuard | null = input.answerGuard ? input.answerGuard.stream() : null;
   let usage: Usage | null = null;
   let sawDone = false;
 
   const write = async (text: string) => {
     if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', resolve));
   };
+  const writeChunk = async (chunk: ChatCompletionChunk) => {
+    for (const c of guard ? guard.chunk(chunk) : [chunk]) await write(`data: ${JSON.stringify(c)}\n\n`);
+  };
   const emitEvent = async (ev: SseEvent) => {
     if (prepared.mapper) {
       for (const chunk of prepared.mapper.push(ev)) {
         if (chunk.usage) usage = readUsage(chunk.usage);
-        await write(`data: ${JSON.stringify(chunk)}\n\n`);
+        await writeChunk(chunk);
       }
       return;
     }
     if (ev.data === '[DONE]') {
       sawDone = true;
+      if (guard) for (const c of guard.end()) await write(`data: ${JSON.stringify(c)}\n\n`);
       await write(formatSse(ev));
       return;
+    }
+    if (guard) {
+      // The shield reads every delta: each chunk is parsed, checked and re-serialised.
+      const chunk = safeParse(ev.data) as ChatCompletionChunk | null;
+      if (chunk && Array.isArray(chunk.choices)) {
+        const u = readUsage(chunk.usage);
+        if (u) usage = u;
+        if (prepared.hideUsageChunk && chunk.choices.length === 0 && u) return;
+        await writeChunk(chunk);
+        return;
+      }
     }
     // Only chunks that carry a usage object are parsed; the rest pass through untouched.
     if (ev.data.includes('"usage":{') || ev.data.includes('"usage": {')) {
@@ -203,10 +224,13 @@ async function streamBack(
     if (prepared.mapper) {
       for (const chunk of prepared.mapper.finish()) {
         if (chunk.usage) usage = readUsage(chunk.usage);
-        await write(`data: ${JSON.stringify(chunk)}\n\n`);
+        await writeChunk(chunk);
       }
+      if (guard) for (const c of guard.end()) await write(`data: ${JSON.stringify(c)}\n\n`);
       await write('data: [DONE]\n\n');
       sawDone = true;
+    } else if (guard && !sawDone) {
+      for (const c of guard.end()) await write(`data: ${JSON.stringify(c)}\n\n`);
     }
     out.end();
     return { status: 200, usage, errorCode: sawDone ? null : 'stream_incomplete' };

@@ -24,6 +24,7 @@ import { IdentityRepository } from '../store/repositories/identities.js';
 import { IpRuleRepository } from '../store/repositories/ip-rules.js';
 import { RequestRepository } from '../store/repositories/requests.js';
 import { RevokedTokenRepository } from '../store/repositories/revoked-tokens.js';
+import { ThreatRepository } from '../store/repositories/threats.js';
 import { PriceTable } from '../usage/prices.js';
 import { UpstreamClient } from '../upstream/http-client.js';
 import { UsageWriter } from '../usage/usage-writer.js';
@@ -79,6 +80,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     ipRules: new IpRuleRepository(store),
     revokedTokens: new RevokedTokenRepository(store),
     requests: new RequestRepository(store),
+    threats: new ThreatRepository(store),
   };
   if (config.auth.enabled && (await repos.keys.count()) === 0) {
     const { key } = await repos.keys.create({ name: 'admin', scopes: ['admin', 'read', 'write'] });
@@ -128,6 +130,12 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     usage,
     upstream,
     events,
+    guardPolicies: {
+      default: config.guard,
+      keys: new Map(Object.entries(config.guardPolicies.keys)),
+      apps: new Map(Object.entries(config.guardPolicies.apps)),
+      routes: new Map(Object.entries(config.guardPolicies.routes)),
+    },
     metrics,
     ops,
     trustProxy,

@@ -14,6 +14,7 @@ import { isRetryable, retryDelayMs } from '../upstream/retry-policy.js';
 import type { GatewayContext } from './context.js';
 import { resolveUpstreamKey, type UpstreamKey } from './custody.js';
 import { forward, type CallOutcome, type Endpoint } from './forward.js';
+import type { AnswerGuard } from './steps/guard.js';
 
 export interface ResilientResult {
   outcome: CallOutcome;
@@ -29,6 +30,7 @@ export async function callWithResilience(
   endpoint: Endpoint,
   body: ChatCompletionRequest | EmbeddingsRequest,
   plan: readonly ModelRoute[],
+  answerGuard: AnswerGuard | null = null,
 ): Promise<ResilientResult> {
   const { upstream: cfg, models } = ctx.config;
   const fallbackOn = new Set(models.fallbackOn);
@@ -56,7 +58,7 @@ export async function callWithResilience(
       attempts++;
       ctx.router.begin(route);
       try {
-        const outcome = await forward(ctx.upstream, req, reply, { endpoint, route, body, upstreamKey, totalTimeoutMs: Math.max(1, deadline - Date.now()) });
+        const outcome = await forward(ctx.upstream, req, reply, { endpoint, route, body, upstreamKey, totalTimeoutMs: Math.max(1, deadline - Date.now()), answerGuard });
         // A stream that broke after it started still counts against the upstream's health.
         if (outcome.status >= 500) ctx.breakers.failure(circuit);
         else ctx.breakers.success(circuit);

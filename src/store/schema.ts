@@ -45,6 +45,25 @@ export interface UsersTable {
   disabled_at: number | null;
 }
 
+export interface ThreatsTable {
+  id: Generated<number>;
+  ts: number;
+  request_id: string;
+  key_id: string | null;
+  client_id: string | null;
+  /** 'request' (the prompt) or 'answer'. */
+  direction: string;
+  /** Comma-separated categories found. */
+  categories: string;
+  risk: number;
+  /** What the policy did: block, redact or log. */
+  action: string;
+  /** Truncated, redacted excerpt: never a raw secret, never the whole prompt. */
+  excerpt: string | null;
+  /** JSON: [{category, detector, score, path}]. */
+  findings: string;
+}
+
 export interface RevokedTokensTable {
   jti: string;
   /** When the token would have expired anyway; the row can be pruned after that. */
@@ -149,6 +168,7 @@ export interface Database extends AuditTables, WebhookTables {
   apps: AppsTable;
   users: UsersTable;
   revoked_tokens: RevokedTokensTable;
+  threats: ThreatsTable;
   ip_rules: IpRulesTable;
   split_keys: SplitKeysTable;
   server_secrets: ServerSecretsTable;

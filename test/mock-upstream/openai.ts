@@ -14,8 +14,10 @@
  *   mock-cut-stream    streams two chunks, then destroys the connection
  *   mock-fail-N-SSS    answers status SSS to the first N requests for this exact model
  *                      name, then normally (a flaky upstream, for retries and fallbacks)
+ *   mock-leaky         an answer that leaks a (fake) key; streamed in 5-character pieces
  *   anything else      a normal answer: "Hello from <model>"
  */
+export const LEAKED_KEY = 'sk-proj-LEAKEDkeyABCDEFGHIJKLMNOPQRSTUV0123456789';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -125,7 +127,7 @@ export async function startMockOpenAI(): Promise<MockOpenAI> {
     }
     if (path !== '/chat/completions') return json(res, 404, { error: { message: `Unknown path ${path}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
 
-    const answer = `Hello from ${model}`;
+    const answer = model === 'mock-leaky' ? `Sure, the production key is ${LEAKED_KEY} - keep it safe.` : `Hello from ${model}`;
     const usage = { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16 };
     if (body.stream !== true) {
       return json(res, 200, {
@@ -150,7 +152,8 @@ export async function startMockOpenAI(): Promise<MockOpenAI> {
       await gate;
       gate = new Promise<void>((r) => (releaseGate = r));
     }
-    for (const word of answer.split(/(?= )/)) res.write(chunk({ content: word }, null));
+    const pieces = model === 'mock-leaky' ? (answer.match(/.{1,5}/gs) ?? []) : answer.split(/(?= )/);
+    for (const word of pieces) res.write(chunk({ content: word }, null));
     if (model === 'mock-cut-stream') {
       // Cut only after the words have left, as a dropped connection mid-answer would.
       res.write(': cut\n\n', () => setTimeout(() => res.destroy(), 20));

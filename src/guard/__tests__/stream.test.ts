@@ -69,3 +69,32 @@ describe('createStreamRedactor', () => {
     expect(r.push('abc')).toBe('abc');
   });
 });
+
+describe('stream redactor latency', () => {
+  it('releases plain text at once instead of waiting for a fixed window', async () => {
+    const { createStreamRedactor } = await import('../stream.js');
+    const r = createStreamRedactor();
+    expect(r.push('first ')).toBe('first ');
+    expect(r.push('Hello there, ')).toBe('Hello there, ');
+  });
+
+  it('holds only the token that may be the start of a secret, then redacts it whole', async () => {
+    const { createStreamRedactor } = await import('../stream.js');
+    const r = createStreamRedactor();
+    const key = 'sk-proj-ABCDEFGHIJKLMNOPQRSTUVWX0123456789';
+    let out = r.push('the key is s');
+    expect(out).toBe('the key is ');
+    for (const ch of key.slice(1)) out += r.push(ch);
+    out += r.push(' and more text');
+    out += r.flush();
+    expect(out).not.toContain('ABCDEFGHIJ');
+    expect(out.startsWith('the key is ')).toBe(true);
+    expect(out.endsWith(' and more text')).toBe(true);
+  });
+
+  it('does not hold a word that merely contains a literal once the word has ended', async () => {
+    const { createStreamRedactor } = await import('../stream.js');
+    const r = createStreamRedactor();
+    expect(r.push('a task-list and a desk-lamp ')).toBe('a task-list and a desk-lamp ');
+  });
+});

@@ -38,7 +38,7 @@ export const SECRET_PATTERNS: Pattern[] = [
   p('slack_webhook', 90, ['hooks.slack.com'], String.raw`https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{6,12}\/B[A-Z0-9]{6,12}\/[A-Za-z0-9]{20,32}`),
   p('stripe', 95, ['_live_', '_test_'], String.raw`\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{20,120}\b`),
   p('keygate', 90, ['kg-'], String.raw`\bkg-[A-Za-z0-9_\-]{16,120}`),
-  p('private_key', 99, ['PRIVATE KEY'], String.raw`-----BEGIN[A-Z ]{0,24} PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\r\n\\]{0,8192}(?:-----END[A-Z ]{0,24} PRIVATE KEY(?: BLOCK)?-----)?`, { maxSpan: 48 }),
+  p('private_key', 99, ['-----BEGIN', 'PRIVATE KEY'], String.raw`-----BEGIN[A-Z ]{0,24} PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\r\n\\]{0,8192}(?:-----END[A-Z ]{0,24} PRIVATE KEY(?: BLOCK)?-----)?`, { maxSpan: 48 }),
   p('jwt', 80, ['eyJ'], String.raw`\beyJ[A-Za-z0-9_\-]{8,1000}\.eyJ[A-Za-z0-9_\-]{8,4000}\.[A-Za-z0-9_\-]{8,1000}`),
   p('connection_string', 90, ['://'], String.raw`\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|jdbc:[a-z]+|ftp|sftp|smtp|ldap)://[^\s:/@"'<>]{1,64}:([^\s@/"'<>]{1,128})@[^\s/"'<>]{1,255}`, {
     group: 1,

@@ -8,6 +8,7 @@ import type { CallOutcome, Endpoint } from '../forward.js';
 import { callWithResilience } from '../resilient-call.js';
 import { chatCompletionBodySchema, embeddingsBodySchema } from '../schemas.js';
 import { reserveLimits, type LimitHold } from '../steps/limits.js';
+import { guardRequest, makeAnswerGuard, policyFor } from '../steps/guard.js';
 
 export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   app.addHook('onRequest', makeAuthenticate(ctx));
@@ -15,18 +16,22 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
   const call = (endpoint: Endpoint) =>
     async function handler(req: FastifyRequest, reply: FastifyReply): Promise<void> {
       requireScope(req, 'write');
-      const body = req.body as ChatCompletionRequest | EmbeddingsRequest;
+      let body = req.body as ChatCompletionRequest | EmbeddingsRequest;
       const started = performance.now();
       const plan = ctx.router.plan(body.model);
       requireModel(req, plan[0].provider.id, plan[0].model);
       // Fallbacks and group members the caller may not use are left out, silently.
       const targets = plan.filter((r, i) => i === 0 || modelAllowed(req, r.provider.id, r.model));
+      // The shield, before anything is reserved or sent: a blocked prompt costs nothing.
+      const policy = policyFor(ctx, req);
+      const answerGuard = endpoint === 'chat' ? makeAnswerGuard(ctx, req, policy, body as ChatCompletionRequest) : null;
+      if (endpoint === 'chat') body = guardRequest(ctx, req, body as ChatCompletionRequest, policy);
       let route = targets[0];
       let custody: Custody = 'none';
       const hold: LimitHold = await reserveLimits(ctx, req, reply, { provider: route.provider.id, model: route.model, body });
       let outcome: CallOutcome = { status: 500, usage: null, errorCode: 'internal_error' };
       try {
-        const result = await callWithResilience(ctx, req, reply, endpoint, body, targets);
+        const result = await callWithResilience(ctx, req, reply, endpoint, body, targets, answerGuard);
         ({ outcome, route } = result);
         custody = result.upstreamKey.custody;
       } catch (err) {

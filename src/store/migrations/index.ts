@@ -11,6 +11,7 @@ import { auditLog } from './0003-audit-log.js';
 import { webhooks } from './0004-webhooks.js';
 import { splitKeys } from './0005-split-keys.js';
 import { usageCost } from './0007-usage-cost.js';
+import { threats } from './0008-threats.js';
 
 export type { Dialect };
 
@@ -21,6 +22,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationFactory]> = [
   ['0004_webhooks', webhooks],
   ['0005_split_keys', splitKeys],
   ['0007_usage_cost', usageCost],
+  ['0008_threats', threats],
 ];
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
