@@ -89,8 +89,9 @@ export class SplitKeyService implements SplitKeyResolver {
     return row ? { row, clientPart: made.clientPart } : null;
   }
 
+  /** Called once per upstream target (fallbacks too): a request counts as one use. */
   async resolve(req: FastifyRequest, provider: string): Promise<SecretString | null> {
-    req.splitKeyId = null;
+    req.splitKeyId ??= null;
     const id = req.headers['x-partial-key-id'];
     const part = req.headers['x-partial-key'];
     if (id === undefined && part === undefined) return null;
@@ -117,8 +118,10 @@ export class SplitKeyService implements SplitKeyResolver {
       if (err instanceof SplitKeyError) throw this.#refuse(req, id, splitKeyErrors.invalid());
       throw err;
     }
-    req.splitKeyId = id;
-    this.uses.count(id);
+    if (req.splitKeyId !== id) {
+      req.splitKeyId = id;
+      this.uses.count(id);
+    }
     return key;
   }
 
