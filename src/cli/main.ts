@@ -14,6 +14,7 @@ import { registerIpRules } from './ip-rules.js';
 import { registerTokens } from './tokens.js';
 import { registerSecrets } from './secrets.js';
 import { registerAudit } from './audit.js';
+import { registerConfig } from './config.js';
 import { registerSplitKeys } from './split-keys.js';
 
 export function buildCli(): Command {
@@ -31,6 +32,7 @@ export function buildCli(): Command {
   registerTokens(program);
   registerSecrets(program);
   registerAudit(program);
+  registerConfig(program);
   registerSplitKeys(program);
   return program;
 }

@@ -80,6 +80,24 @@ describe('keygate init and keys', () => {
     expect(again.stderr).toMatch(/No active key/);
   });
 
+  it('config show prints the effective configuration with the shield defaults', async () => {
+    const r = await run(['config', 'show', '--json'], env);
+    expect(r.code).toBe(0);
+    const shown = JSON.parse(r.stdout) as { keyMode: string; guard: { blockThreshold: number; categories: Record<string, { action: string }> } };
+    expect(shown.keyMode).toBe('auto');
+    expect(shown.guard.blockThreshold).toBe(70);
+    expect(shown.guard.categories.prompt_injection.action).toBe('block');
+    expect(shown.guard.categories.secret.action).toBe('redact');
+    expect(shown.guard.categories.pii.action).toBe('log');
+  });
+
+  it('secrets encrypt prints an enc: value the gateway opens', async () => {
+    const r = await run(['secrets', 'encrypt', 'sk-proj-CLIencrypted0123456789abcdefghijkl'], env);
+    recordSecret('sk-proj-CLIencrypted0123456789abcdefghijkl');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^enc:gAAAAA[A-Za-z0-9_=-]+$/);
+  });
+
   it('refuses bad arguments with a clear message', async () => {
     const r = await run(['keys', 'create', '--name', 'x', '--scopes', 'root'], env);
     expect(r.code).toBe(1);
