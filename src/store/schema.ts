@@ -162,6 +162,16 @@ export interface ServerSecretsTable {
   created_at: number;
 }
 
+/** Provider keys of the `store` secret backend, sealed under the master key (AAD = name). */
+export interface ProviderSecretsTable {
+  name: string;
+  sealed: string;
+  /** The master key that sealed it (also in the envelope header), to find rows to re-wrap. */
+  master_key_id: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database extends AuditTables, WebhookTables {
   api_keys: ApiKeysTable;
   requests: RequestsTable;
@@ -172,5 +182,6 @@ export interface Database extends AuditTables, WebhookTables {
   ip_rules: IpRulesTable;
   split_keys: SplitKeysTable;
   server_secrets: ServerSecretsTable;
+  provider_secrets: ProviderSecretsTable;
   usage_hourly: UsageHourlyTable;
 }

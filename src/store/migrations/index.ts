@@ -10,6 +10,7 @@ import { accessControl } from './0002-access-control.js';
 import { auditLog } from './0003-audit-log.js';
 import { webhooks } from './0004-webhooks.js';
 import { splitKeys } from './0005-split-keys.js';
+import { providerSecrets } from './0006-provider-secrets.js';
 import { usageCost } from './0007-usage-cost.js';
 import { threats } from './0008-threats.js';
 
@@ -21,6 +22,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationFactory]> = [
   ['0003_audit_log', auditLog],
   ['0004_webhooks', webhooks],
   ['0005_split_keys', splitKeys],
+  ['0006_provider_secrets', providerSecrets],
   ['0007_usage_cost', usageCost],
   ['0008_threats', threats],
 ];
