@@ -211,9 +211,26 @@ export const configSchema = z
       .object({
         flushIntervalMs: ms.default(500),
         batchSize: z.number().int().positive().default(200),
+        /** Raw request records older than this are deleted (in small batches, off the request path). */
+        retentionDays: z.number().int().min(1).max(36_500).default(90),
+        /** Hourly rollups (what analytics read) are kept this long. */
+        rollupRetentionDays: z.number().int().min(1).max(36_500).default(730),
       })
       .strict()
-      .default({ flushIntervalMs: 500, batchSize: 200 }),
+      .default({ flushIntervalMs: 500, batchSize: 200, retentionDays: 90, rollupRetentionDays: 730 }),
+    /** Price overrides, USD per million tokens: { 'openai/gpt-4o': { input, output, cachedInput } }. */
+    prices: z
+      .record(
+        z.string().regex(/^[^/\s]+\/\S+$/, 'must be "provider/model", e.g. openai/gpt-4o'),
+        z
+          .object({
+            input: z.number().min(0).max(100_000),
+            output: z.number().min(0).max(100_000),
+            cachedInput: z.number().min(0).max(100_000).optional(),
+          })
+          .strict(),
+      )
+      .default({}),
     /** The shield's default policy (see docs/shield.md): block injection at risk >= 70, redact secrets, log personal data. */
     guard: guardPolicySchema.prefault({}),
     /** Policies for particular keys (id or name), apps (id) and routes (e.g. /v1/chat/completions); the most specific wins. */

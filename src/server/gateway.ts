@@ -126,7 +126,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     access,
     tokens,
     limits,
-    prices: new PriceTable(),
+    prices: new PriceTable(config.prices),
     usage,
     upstream,
     events,

@@ -8,6 +8,7 @@ import type { CallOutcome, Endpoint } from '../forward.js';
 import { callWithResilience } from '../resilient-call.js';
 import { chatCompletionBodySchema, embeddingsBodySchema } from '../schemas.js';
 import { reserveLimits, type LimitHold } from '../steps/limits.js';
+import { costColumns } from '../../usage/prices.js';
 import { guardRequest, makeAnswerGuard, policyFor } from '../steps/guard.js';
 
 export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
@@ -64,9 +65,18 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
           endpoint,
           status: outcome.status,
           latency_ms: Math.round(performance.now() - started),
-          prompt_tokens: outcome.usage?.prompt_tokens ?? null,
-          completion_tokens: outcome.usage?.completion_tokens ?? null,
-          total_tokens: outcome.usage?.total_tokens ?? null,
+          user_id: req.principal?.userId ?? null,
+          app_id: req.principal?.appId ?? null,
+          // Tokens and cost (estimated, and flagged so, when the provider reported no usage).
+          ...costColumns(ctx.prices, {
+            provider: route.provider.id,
+            model: route.model,
+            status: outcome.status,
+            usage: outcome.usage,
+            body,
+            bodyBytes: Number(req.headers['content-length'] ?? 0) || 0,
+            defaultMaxTokens: ctx.config.limits.defaultMaxTokens,
+          }),
           stream: endpoint === 'chat' && (body as ChatCompletionRequest).stream === true ? 1 : 0,
           custody,
           error_code: outcome.errorCode,
