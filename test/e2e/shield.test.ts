@@ -46,7 +46,12 @@ describe('prompts', () => {
     expect(r.status).toBe(403);
     expect(r.json.error).toMatchObject({ type: 'keygate_policy_violation', code: 'prompt_injection' });
     expect(mock.requests.length).toBe(before);
-    const { items } = await gw.ctx.repos.threats.query({ action: 'block' });
+    // Threat records are written after the answer, off the request path: wait for it.
+    let { items } = await gw.ctx.repos.threats.query({ action: 'block' });
+    for (let i = 0; i < 50 && items.length === 0; i++) {
+      await new Promise((ok) => setTimeout(ok, 20));
+      ({ items } = await gw.ctx.repos.threats.query({ action: 'block' }));
+    }
     expect(items[0]).toMatchObject({ direction: 'request', action: 'block' });
     expect(items[0].categories).toContain('prompt_injection');
     expect(items[0].risk).toBeGreaterThanOrEqual(70);

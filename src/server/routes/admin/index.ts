@@ -16,6 +16,7 @@ import { identityRoutes } from './identities.js';
 import { ipRuleRoutes } from './ip-rules.js';
 import { keyRoutes } from './keys.js';
 import { tokenRoutes } from './tokens.js';
+import { operationsRoutes } from './operations.js';
 
 const lockedOut = (retryAfter: number) =>
   new GatewayError(429, 'rate_limit_error', 'admin_locked_out', 'Too many failed admin authentications from this address; try again later.', {
@@ -64,4 +65,5 @@ export async function adminRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
   await identityRoutes(app, ctx, 'apps');
   await ipRuleRoutes(app, ctx);
   await tokenRoutes(app, ctx);
+  await operationsRoutes(app, ctx);
 }

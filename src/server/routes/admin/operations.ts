@@ -1,0 +1,135 @@
+/**
+ * Admin routes for operations: the audit log (query, verify, export), webhooks (endpoints,
+ * test-fire, delivery log) and the shield's threat records. Registered inside the admin
+ * scope, so every route here has already passed the admin guard and the `admin` scope.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { GatewayError } from '../../../core/errors.js';
+import { TargetRefused, WEBHOOK_EVENTS } from '../../../usage/webhooks/index.js';
+import type { GatewayContext } from '../../context.js';
+import { adminEvent, idParam, notFound } from './common.js';
+import { parseWith } from './validation.js';
+
+const time = z.coerce.number().int().nonnegative();
+
+const auditQuery = z
+  .object({
+    actor: z.string().max(200).optional(),
+    action: z.string().max(100).optional(),
+    outcome: z.enum(['success', 'failure', 'denied']).optional(),
+    from: time.optional(),
+    to: time.optional(),
+    cursor: z.coerce.number().int().nonnegative().optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
+const endpointInput = z
+  .object({
+    url: z.string().url().max(2048),
+    events: z.array(z.enum([...WEBHOOK_EVENTS, '*'])).min(1),
+    description: z.string().max(500).nullable().optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+
+const threatQuery = z
+  .object({
+    category: z.enum(['prompt_injection', 'secret', 'pii', 'system_prompt_leak', 'exfiltration']).optional(),
+    action: z.enum(['block', 'redact', 'log']).optional(),
+    key_id: z.string().max(100).optional(),
+    from: time.optional(),
+    to: time.optional(),
+    before: z.coerce.number().int().positive().optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+  })
+  .strict();
+
+/** A refused webhook target is the caller's mistake: 400, naming the field. */
+function targetError(err: unknown): never {
+  if (err instanceof TargetRefused) throw new GatewayError(400, 'invalid_request_error', 'webhook_target_refused', `Invalid 'url': ${err.message}`, { param: 'url' });
+  throw err;
+}
+
+export async function operationsRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  const { audit, webhooks } = ctx.ops;
+
+  app.get('/audit', async (req) => {
+    const q = parseWith(auditQuery, req.query);
+    await audit.flush();
+    const page = await audit.query(q);
+    return { data: page.items, nextCursor: page.nextCursor };
+  });
+
+  app.get('/audit/verify', async () => {
+    await audit.flush();
+    const result = await audit.verify();
+    if (!result.ok) ctx.events.emit({ type: 'admin.action', actor: 'system', outcome: 'failure', target: 'audit_log', details: { firstBrokenSeq: result.firstBrokenSeq } });
+    return result;
+  });
+
+  app.get('/audit/export', async (req, reply) => {
+    const q = parseWith(auditQuery.pick({ from: true, to: true }), req.query);
+    await audit.flush();
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'x-request-id': String(req.id) });
+    await audit.exportJsonl(reply.raw, q);
+    reply.raw.end();
+  });
+
+  app.get('/webhooks', async () => ({ data: await webhooks.endpoints.list() }));
+
+  app.post('/webhooks', async (req, reply) => {
+    const input = parseWith(endpointInput, req.body);
+    const { endpoint, secret } = await webhooks.endpoints.create(input).catch(targetError);
+    adminEvent(ctx, req, 'admin.action', endpoint.id, { action: 'webhook.created', events: endpoint.events });
+    reply.code(201);
+    // The signing secret is shown once, here.
+    return { ...endpoint, secret };
+  });
+
+  app.patch('/webhooks/:id', async (req) => {
+    const id = idParam(req);
+    const patch = parseWith(endpointInput.partial(), req.body);
+    const updated = await webhooks.endpoints.update(id, patch).catch(targetError);
+    if (!updated) throw notFound('webhook', id);
+    adminEvent(ctx, req, 'admin.action', id, { action: 'webhook.updated', fields: Object.keys(patch) });
+    return updated;
+  });
+
+  app.delete('/webhooks/:id', async (req, reply) => {
+    const id = idParam(req);
+    if (!(await webhooks.endpoints.delete(id))) throw notFound('webhook', id);
+    adminEvent(ctx, req, 'admin.action', id, { action: 'webhook.deleted' });
+    reply.code(204);
+  });
+
+  app.post('/webhooks/:id/rotate-secret', async (req) => {
+    const id = idParam(req);
+    const secret = await webhooks.endpoints.rotateSecret(id);
+    if (secret === undefined) throw notFound('webhook', id);
+    adminEvent(ctx, req, 'admin.action', id, { action: 'webhook.secret_rotated' });
+    return { id, secret };
+  });
+
+  app.post('/webhooks/:id/test', async (req) => {
+    const id = idParam(req);
+    const delivery = await webhooks.testFire(id);
+    if (!delivery) throw notFound('webhook', id);
+    return delivery;
+  });
+
+  app.get('/webhooks/:id/deliveries', async (req) => {
+    const id = idParam(req);
+    const q = parseWith(z.object({ cursor: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }).strict(), req.query);
+    const page = await webhooks.deliveries(id, q);
+    return { data: page.items, nextCursor: page.nextCursor };
+  });
+
+  app.get('/threats', async (req) => {
+    const q = parseWith(threatQuery, req.query);
+    const page = await ctx.repos.threats.query({ category: q.category, action: q.action, keyId: q.key_id, from: q.from, to: q.to, before: q.before, limit: q.limit });
+    return { data: page.items.map((t) => ({ ...t, categories: t.categories.split(','), findings: JSON.parse(t.findings) as unknown })), nextBefore: page.nextBefore };
+  });
+}
