@@ -27,7 +27,8 @@ export class ThreatRepository {
   async query(q: ThreatQuery = {}): Promise<{ items: StoredThreat[]; nextBefore: number | null }> {
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
     let sel = this.store.db.selectFrom('threats').selectAll().orderBy('id', 'desc').limit(limit + 1);
-    if (q.category) sel = sel.where('categories', 'like', `%${q.category.replace(/[%_]/g, '')}%`);
+    // Categories are a fixed set of names (checked by the caller); `_` in LIKE matches itself too.
+    if (q.category) sel = sel.where('categories', 'like', `%${q.category.replace(/%/g, '')}%`);
     if (q.action) sel = sel.where('action', '=', q.action);
     if (q.keyId) sel = sel.where('key_id', '=', q.keyId);
     if (q.from !== undefined) sel = sel.where('ts', '>=', q.from);
