@@ -192,6 +192,7 @@ describe('openai SDK with baseURL /openai/v1', () => {
   const client = () => new OpenAI({ baseURL: `${gw.url}/openai/v1`, apiKey: gw.adminKey, maxRetries: 0 });
 
   it('answers a chat completion as OpenAI wrote it', async () => {
+    const r = await client().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] });
     expect(r.choices[0].message.content).toBe('Hello from gpt-4o-mini');
     const sent = openaiMock.last();
     expect(sent.path).toBe('/v1/chat/completions');

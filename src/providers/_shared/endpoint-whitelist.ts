@@ -24,6 +24,7 @@ export interface NativeEndpoint {
   group?: string;
   /** Where the model name is: the JSON body's `model`, or the `{model}` path parameter. */
   model?: 'body' | 'path';
+  /** Set on endpoints that generate an answer (limits reserve its budget); absent on the rest. */
   stream?: StreamMode;
 }
 
@@ -35,6 +36,10 @@ export interface NativeProviderSpec {
   upstreamId?: string;
   /** A version prefix the configured base URL already ends with (OpenAI's `/v1`). */
   versionInBaseUrl?: string;
+  /** Headers the provider's SDK sends its key in (lower case): they carry the keygate key, or the client's own key in passthrough. */
+  keyHeaders: readonly string[];
+  /** Prefix SafeAPI-Bridge's relative `endpoint` field is read under (`/chat/completions` -> `/v1/chat/completions`). */
+  bridgePrefix: string;
   /** SSE or NDJSON. */
   streamFormat: 'sse' | 'ndjson';
   endpoints: readonly NativeEndpoint[];

@@ -58,6 +58,8 @@ function usageTap(): UsageTap {
 
 export const anthropicNativeSpec: NativeProviderSpec = {
   id: 'anthropic',
+  keyHeaders: ['x-api-key', 'authorization'],
+  bridgePrefix: '/v1',
   streamFormat: 'sse',
   endpoints: anthropicNativeEndpoints,
   forwardHeaders: { 'anthropic-version': /^\d{4}-\d{2}-\d{2}$/, 'anthropic-beta': /^[A-Za-z0-9._-]+(,\s*[A-Za-z0-9._-]+)*$/ },

@@ -13,7 +13,7 @@ const LIST_QUERY = { pageSize: /^\d{1,4}$/, pageToken: /^[A-Za-z0-9_=-]{1,512}$/
 const model = (verb: string, name: string): NativeEndpoint => ({ name, method: 'POST', path: `/v1beta/models/{model}:${verb}`, model: 'path' });
 
 export const geminiNativeEndpoints: readonly NativeEndpoint[] = [
-  model('generateContent', 'generateContent'),
+  { ...model('generateContent', 'generateContent'), stream: 'never' },
   { ...model('streamGenerateContent', 'generateContent'), query: { alt: ['sse'] }, stream: 'always' },
   model('countTokens', 'countTokens'),
   model('embedContent', 'embeddings'),
@@ -62,6 +62,8 @@ function usageTap(): UsageTap {
 
 export const geminiNativeSpec: NativeProviderSpec = {
   id: 'gemini',
+  keyHeaders: ['x-goog-api-key'],
+  bridgePrefix: '/v1beta',
   streamFormat: 'sse',
   endpoints: geminiNativeEndpoints,
   usageFromJson: (body): Usage | null => (isRecord(body) && isRecord(body.usageMetadata) ? mapUsage(body.usageMetadata) : null),

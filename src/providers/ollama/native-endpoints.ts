@@ -49,6 +49,8 @@ function usageTap(): UsageTap {
 export const ollamaNativeSpec: NativeProviderSpec = {
   id: 'ollama',
   upstreamId: 'ollama-native',
+  keyHeaders: ['authorization'],
+  bridgePrefix: '/api',
   streamFormat: 'ndjson',
   endpoints: ollamaNativeEndpoints,
   usageFromJson: readUsage,

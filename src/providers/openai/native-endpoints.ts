@@ -75,6 +75,8 @@ function errorBody(e: NativeError): unknown {
 export const openaiNativeSpec: NativeProviderSpec = {
   id: 'openai',
   versionInBaseUrl: '/v1',
+  keyHeaders: ['authorization', 'api-key'],
+  bridgePrefix: '/v1',
   streamFormat: 'sse',
   endpoints: openaiNativeEndpoints,
   usageFromJson: (body) => (isRecord(body) ? readUsage(body.usage) : null),

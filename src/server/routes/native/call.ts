@@ -1,0 +1,156 @@
+/**
+ * One native call after the whitelist matched and the caller authenticated: scope, model
+ * allow-list, limits, custody, forward, then usage and limits settled. Shared by the
+ * `/<provider>/*` routes and the SafeAPI-Bridge `/api/:provider/proxy` route.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errors } from '../../../core/errors.js';
+import type { ChatCompletionRequest, EmbeddingsRequest } from '../../../core/openai-types.js';
+import type { CompiledEndpoint, NativeProviderSpec } from '../../../providers/_shared/endpoint-whitelist.js';
+import { isRecord, num } from '../../../providers/_shared/translate.js';
+import { requireModel, requireScope } from '../../authenticate.js';
+import type { GatewayContext } from '../../context.js';
+import { resolveUpstreamKey, type Custody } from '../../custody.js';
+import type { CallOutcome } from '../../forward.js';
+import { reserveLimits } from '../../steps/limits.js';
+import { forwardNative } from './forward-native.js';
+
+export interface NativeMatch {
+  endpoint: CompiledEndpoint;
+  params: Readonly<Record<string, string>>;
+  /** The rebuilt query (`?alt=sse`) or ''. */
+  query: string;
+  /** The whitelisted provider path, without the query. */
+  path: string;
+}
+
+export async function runNativeCall(
+  ctx: GatewayContext,
+  spec: NativeProviderSpec,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  match: NativeMatch,
+  rawBody: unknown,
+): Promise<void> {
+  const { endpoint } = match;
+  requireScope(req, endpoint.method === 'GET' ? 'read' : 'write');
+  let body: Record<string, unknown> | undefined;
+  if (endpoint.method === 'POST') {
+    // Bodiless POSTs (cancel a batch) stay bodiless; anything else must be a JSON object.
+    if (isRecord(rawBody)) body = rawBody;
+    else if (rawBody !== undefined || endpoint.model !== undefined) throw errors.invalidBody('The request body must be a JSON object.');
+  }
+  const model = modelOf(endpoint, match.params, body);
+  if (model !== null) requireModel(req, spec.id, model);
+  // A key limited to some models cannot be checked on a call that names none (a batch may
+  // hold any model), so it may only read.
+  else if (endpoint.method !== 'GET' && req.principal?.models) {
+    throw errors.forbidden('This credential is limited to certain models; this endpoint names none, so it cannot be checked.', 'model_not_allowed');
+  }
+  const provider = ctx.registry.get(spec.upstreamId ?? spec.id);
+  if (!provider) throw errors.unknownProvider(spec.id);
+
+  const stream = streams(endpoint, body);
+  let hideUsageChunk = false;
+  // OpenAI streams carry usage only when asked: ask, for accounting, and hide the extra chunk.
+  if (stream && body && endpoint.path === '/v1/chat/completions') {
+    const opts = isRecord(body.stream_options) ? body.stream_options : {};
+    if (opts.include_usage !== true) {
+      body = { ...body, stream_options: { ...opts, include_usage: true } };
+      hideUsageChunk = true;
+    }
+  }
+
+  const started = performance.now();
+  const usedModel = model ?? endpoint.name;
+  const hold = await reserveLimits(ctx, req, reply, { provider: spec.id, model: usedModel, body: estimateShape(usedModel, endpoint, body) });
+  let outcome: CallOutcome = { status: 500, usage: null, errorCode: 'internal_error' };
+  let custody: Custody = 'none';
+  try {
+    const splitKey = ctx.splitKeys ? await ctx.splitKeys.resolve(req, provider.id) : null;
+    const upstreamKey = resolveUpstreamKey(ctx.config.keyMode, provider, req.clientProviderKey, splitKey);
+    custody = upstreamKey.custody;
+    outcome = await forwardNative(ctx.upstream, reply, {
+      spec,
+      provider,
+      method: endpoint.method,
+      path: match.path + match.query,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      stream,
+      hideUsageChunk,
+      upstreamKey,
+      clientHeaders: req.headers,
+      totalTimeoutMs: ctx.config.upstream.totalTimeoutMs,
+    });
+  } catch (err) {
+    const e = err as { status?: number; code?: string };
+    outcome = { status: e.status ?? 500, usage: null, errorCode: e.code ?? 'internal_error' };
+    throw err;
+  } finally {
+    // An answer is paid for; a call that failed before one is refunded.
+    if (outcome.status < 400 || outcome.usage) hold.settle(outcome.usage);
+    else hold.release();
+    const elapsed = performance.now() - started;
+    ctx.metrics.observeRequest({
+      provider: spec.id,
+      model: `${spec.id}/${usedModel}`,
+      endpoint: endpoint.name,
+      status: outcome.status,
+      gatewayMs: Math.max(0, elapsed - (outcome.upstreamMs ?? 0)),
+      upstreamMs: outcome.upstreamMs,
+      promptTokens: outcome.usage?.prompt_tokens,
+      completionTokens: outcome.usage?.completion_tokens,
+    });
+    if (outcome.errorCode) ctx.metrics.error(outcome.errorCode);
+    ctx.usage.record({
+      request_id: String(req.id),
+      ts: Date.now(),
+      key_id: req.principal?.keyId ?? null,
+      provider: spec.id,
+      model: usedModel,
+      endpoint: `native:${endpoint.name}`,
+      status: outcome.status,
+      latency_ms: Math.round(elapsed),
+      prompt_tokens: outcome.usage?.prompt_tokens ?? null,
+      completion_tokens: outcome.usage?.completion_tokens ?? null,
+      total_tokens: outcome.usage?.total_tokens ?? null,
+      stream: stream ? 1 : 0,
+      custody,
+      error_code: outcome.errorCode,
+    });
+  }
+}
+
+function modelOf(endpoint: CompiledEndpoint, params: Readonly<Record<string, string>>, body: Record<string, unknown> | undefined): string | null {
+  if (endpoint.model === 'path') return params.model ?? null;
+  if (endpoint.model !== 'body') return null;
+  const m = body?.model;
+  if (typeof m !== 'string' || m.length === 0 || m.length > 256) throw errors.invalidBody("The request body must name a 'model'.", 'model');
+  return m;
+}
+
+function streams(endpoint: CompiledEndpoint, body: Record<string, unknown> | undefined): boolean {
+  switch (endpoint.stream) {
+    case 'always':
+      return true;
+    case 'body-flag':
+      return body?.stream === true;
+    case 'body-flag-default-on':
+      return body?.stream !== false;
+    default:
+      return false;
+  }
+}
+
+/**
+ * The limits step estimates tokens from an OpenAI-shaped body: a generating call is shown
+ * as one with its answer budget (each provider names it differently), others as input only.
+ */
+function estimateShape(model: string, endpoint: CompiledEndpoint, body: Record<string, unknown> | undefined): ChatCompletionRequest | EmbeddingsRequest {
+  if (endpoint.stream === undefined) return { model, input: '' };
+  const b = body ?? {};
+  const gen = isRecord(b.generationConfig) ? b.generationConfig : {};
+  const opts = isRecord(b.options) ? b.options : {};
+  const max = num(b.max_tokens) || num(b.max_completion_tokens) || num(b.max_output_tokens) || num(gen.maxOutputTokens) || num(opts.num_predict);
+  return { model, messages: [], ...(max > 0 ? { max_tokens: max } : {}) };
+}
