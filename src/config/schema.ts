@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { limitsSchema, timeZoneSchema } from '../limits/schema.js';
 import { guardPolicySchema } from '../guard/policy.js';
+import { secretsSchema } from '../keys/config.js';
 
 const port = z.number().int().min(0).max(65535);
 const ms = z.number().int().positive();
@@ -232,6 +233,8 @@ export const configSchema = z
       )
       .default({}),
     /** The shield's default policy (see docs/shield.md): block injection at risk >= 70, redact secrets, log personal data. */
+    /** Where provider keys live (default: sealed rows in keygate's database); see docs/key-management.md. */
+    secrets: secretsSchema.prefault({}),
     guard: guardPolicySchema.prefault({}),
     /** Policies for particular keys (id or name), apps (id) and routes (e.g. /v1/chat/completions); the most specific wins. */
     guardPolicies: z
