@@ -175,24 +175,33 @@ async function streamBack(
   let usage: Usage | null = null;
   let sawDone = false;
 
-  const write = async (text: string) => {
+  // Everything one upstream network piece produces goes out in one write: one syscall and
+  // at most one wait for drain per piece, not per event.
+  let pending: string[] = [];
+  const write = (text: string) => {
+    pending.push(text);
+  };
+  const flushPending = async () => {
+    if (pending.length === 0) return;
+    const text = pending.length === 1 ? pending[0] : pending.join('');
+    pending = [];
     if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', resolve));
   };
-  const writeChunk = async (chunk: ChatCompletionChunk) => {
-    for (const c of guard ? guard.chunk(chunk) : [chunk]) await write(`data: ${JSON.stringify(c)}\n\n`);
+  const writeChunk = (chunk: ChatCompletionChunk) => {
+    for (const c of guard ? guard.chunk(chunk) : [chunk]) write(`data: ${JSON.stringify(c)}\n\n`);
   };
-  const emitEvent = async (ev: SseEvent) => {
+  const emitEvent = (ev: SseEvent) => {
     if (prepared.mapper) {
       for (const chunk of prepared.mapper.push(ev)) {
         if (chunk.usage) usage = readUsage(chunk.usage);
-        await writeChunk(chunk);
+        writeChunk(chunk);
       }
       return;
     }
     if (ev.data === '[DONE]') {
       sawDone = true;
-      if (guard) for (const c of guard.end()) await write(`data: ${JSON.stringify(c)}\n\n`);
-      await write(formatSse(ev));
+      if (guard) for (const c of guard.end()) write(`data: ${JSON.stringify(c)}\n\n`);
+      write(formatSse(ev));
       return;
     }
     if (guard) {
@@ -202,7 +211,7 @@ async function streamBack(
         const u = readUsage(chunk.usage);
         if (u) usage = u;
         if (prepared.hideUsageChunk && chunk.choices.length === 0 && u) return;
-        await writeChunk(chunk);
+        writeChunk(chunk);
         return;
       }
     }
@@ -213,25 +222,27 @@ async function streamBack(
       if (u) usage = u;
       if (prepared.hideUsageChunk && chunk && Array.isArray(chunk.choices) && chunk.choices.length === 0) return;
     }
-    await write(formatSse(ev));
+    write(formatSse(ev));
   };
 
   try {
     for await (const piece of res.body) {
-      for (const ev of parser.push(piece as Buffer)) await emitEvent(ev);
+      for (const ev of parser.push(piece as Buffer)) emitEvent(ev);
+      await flushPending();
     }
-    for (const ev of parser.end()) await emitEvent(ev);
+    for (const ev of parser.end()) emitEvent(ev);
     if (prepared.mapper) {
       for (const chunk of prepared.mapper.finish()) {
         if (chunk.usage) usage = readUsage(chunk.usage);
-        await writeChunk(chunk);
+        writeChunk(chunk);
       }
-      if (guard) for (const c of guard.end()) await write(`data: ${JSON.stringify(c)}\n\n`);
-      await write('data: [DONE]\n\n');
+      if (guard) for (const c of guard.end()) write(`data: ${JSON.stringify(c)}\n\n`);
+      write('data: [DONE]\n\n');
       sawDone = true;
     } else if (guard && !sawDone) {
-      for (const c of guard.end()) await write(`data: ${JSON.stringify(c)}\n\n`);
+      for (const c of guard.end()) write(`data: ${JSON.stringify(c)}\n\n`);
     }
+    await flushPending();
     out.end();
     return { status: 200, usage, errorCode: sawDone ? null : 'stream_incomplete' };
   } catch (err) {
@@ -240,6 +251,7 @@ async function streamBack(
       return { status: 499, usage, errorCode: 'client_closed' };
     }
     // Headers are gone: the failure is told in-band as an error event, then the stream ends.
+    await flushPending().catch(() => undefined);
     const ge = upstreamFailure(err, input.route.provider.adapter.displayName);
     out.end(`data: ${JSON.stringify(ge.toJSON())}\n\n`);
     return { status: ge.status, usage, errorCode: ge.code };
