@@ -17,8 +17,8 @@ export interface StoreBackendOptions {
   store: Store;
   /** Seals new values; listed first when opening. */
   key: EnvelopeKey;
-  /** Older master keys still accepted when opening (during a master-key rotation). */
-  previousKeys?: readonly EnvelopeKey[];
+  /** Other master keys still accepted when opening (during a master-key rotation); a function is asked on each read. */
+  previousKeys?: readonly EnvelopeKey[] | (() => readonly EnvelopeKey[]);
   now?: () => number;
 }
 
@@ -27,13 +27,13 @@ export class StoreBackend implements SecretBackend {
   readonly capabilities: SecretBackendCapabilities = { read: true, write: true, delete: true, list: true };
   readonly #store: Store;
   readonly #key: EnvelopeKey;
-  readonly #keys: readonly EnvelopeKey[];
+  readonly #previous: readonly EnvelopeKey[] | (() => readonly EnvelopeKey[]);
   readonly #now: () => number;
 
   constructor(opts: StoreBackendOptions) {
     this.#store = opts.store;
     this.#key = opts.key;
-    this.#keys = [opts.key, ...(opts.previousKeys ?? []).filter((k) => k.id !== opts.key.id)];
+    this.#previous = opts.previousKeys ?? [];
     this.#now = opts.now ?? Date.now;
   }
 
@@ -42,7 +42,8 @@ export class StoreBackend implements SecretBackend {
     const row = await this.#run('get', name, () => this.#store.db.selectFrom('provider_secrets').select('sealed').where('name', '=', name).executeTakeFirst());
     if (!row) throw new SecretNotFoundError(this.name, name);
     try {
-      return openEnvelopeSecret(this.#keys, row.sealed, name);
+      const previous = typeof this.#previous === 'function' ? this.#previous() : this.#previous;
+      return openEnvelopeSecret([this.#key, ...previous.filter((k) => k.id !== this.#key.id)], row.sealed, name);
     } catch (err) {
       const why =
         err instanceof EnvelopeError && err.code === 'unknown-key'
