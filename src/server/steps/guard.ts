@@ -58,10 +58,11 @@ export function guardRequest(ctx: GatewayContext, req: FastifyRequest, body: Cha
 
 export function makeAnswerGuard(ctx: GatewayContext, req: FastifyRequest, policy: GuardPolicy, request: ChatCompletionRequest): AnswerGuard | null {
   if (!policy.enabled) return null;
-  const systemPrompt = systemPromptOf(request);
   return {
     json(answer) {
-      const scan = scanAnswer(answer, { format: 'openai', policy, systemPrompt });
+      // Only a whole answer is checked for the system prompt leaking back: extract it here,
+      // not on every request.
+      const scan = scanAnswer(answer, { format: 'openai', policy, systemPrompt: systemPromptOf(request) });
       if (scan.findings.length === 0) return null;
       const decision = evaluate(scan.findings, policy);
       if (decision.action === 'allow') return null;
