@@ -16,6 +16,7 @@ import { identityRoutes } from './identities.js';
 import { ipRuleRoutes } from './ip-rules.js';
 import { keyRoutes } from './keys.js';
 import { tokenRoutes } from './tokens.js';
+import { analyticsAdminRoutes } from './analytics.js';
 import { operationsRoutes } from './operations.js';
 
 const lockedOut = (retryAfter: number) =>
@@ -65,5 +66,6 @@ export async function adminRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
   await identityRoutes(app, ctx, 'apps');
   await ipRuleRoutes(app, ctx);
   await tokenRoutes(app, ctx);
+  await analyticsAdminRoutes(app, ctx);
   await operationsRoutes(app, ctx);
 }
