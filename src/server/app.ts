@@ -14,6 +14,8 @@ import { makeSecurityHeaders } from './hardening/security-headers.js';
 import { isHttpsRequest, makeNetworkStep } from './steps/network.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { buildOpenApi, collectRoutes } from './openapi.js';
+import { createRequire } from 'node:module';
 import { openAIRoutes } from './routes/openai-api.js';
 import { usageRoutes } from './routes/usage.js';
 import { nativeRoutes } from './routes/native/index.js';
@@ -43,6 +45,7 @@ export async function buildApp(ctx: GatewayContext, opts: AppOptions = {}): Prom
   // JSON only (Fastify would also take text/plain), with a nesting limit.
   app.removeContentTypeParser('text/plain');
   installJsonParser(app, ctx.config.server.maxJsonDepth);
+  const routes = collectRoutes(app);
   app.setErrorHandler(makeErrorHandler(bodyLimit));
   app.setNotFoundHandler((_req, reply) => sendError(reply, errors.notFound()));
   app.decorateRequest('clientIp', '');
@@ -57,7 +60,7 @@ export async function buildApp(ctx: GatewayContext, opts: AppOptions = {}): Prom
   app.addHook('onRequest', makeNetworkStep(ctx));
   // One access line per request, after the response: never the body, never a header value.
   app.addHook('onResponse', async (req, reply) => {
-    req.log.info({ reqId: req.id, method: req.method, path: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime), key: req.principal?.keyId }, 'request');
+    req.log.info({ method: req.method, path: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime), key: req.principal?.keyId }, 'request');
   });
 
   await app.register(healthRoutes, ctx);
@@ -68,5 +71,12 @@ export async function buildApp(ctx: GatewayContext, opts: AppOptions = {}): Prom
   await app.register((scope) => splitKeyRoutes(scope, ctx));
   await app.register((scope) => adminRoutes(scope, ctx), { prefix: '/admin' });
   await app.register((scope) => authTokenRoutes(scope, ctx));
+  // Built once, after every route is registered; public, like any API description.
+  let openapi: Record<string, unknown> | null = null;
+  app.get('/openapi.json', async () => (openapi ??= buildOpenApi(routes, packageVersion())));
   return app;
+}
+
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 }
