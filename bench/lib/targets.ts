@@ -10,13 +10,15 @@ import { cpuMs, rssMb, startChild, stopChild, type Started } from './children.js
 import { ensurePortkey, PORTKEY_ENTRY } from './peer.js';
 import { freshBenchDatabase } from './postgres.js';
 
-export type TargetId = 'direct' | 'floor' | 'keygate-sqlite' | 'keygate-pg' | 'portkey';
-export const TARGET_IDS: readonly TargetId[] = ['direct', 'floor', 'keygate-sqlite', 'keygate-pg', 'portkey'];
+export type TargetId = 'direct' | 'floor' | 'keygate-sqlite' | 'keygate-open' | 'keygate-pg' | 'portkey';
+export const TARGET_IDS: readonly TargetId[] = ['direct', 'floor', 'keygate-sqlite', 'keygate-open', 'keygate-pg', 'portkey'];
 
 export const TARGET_LABELS: Record<TargetId, string> = {
   direct: 'direct (mock upstream)',
   floor: 'floor (undici pass-through)',
   'keygate-sqlite': 'keygate, SQLite',
+  // The same gateway with gateway auth and limits off: the difference is their cost.
+  'keygate-open': 'keygate, SQLite, auth + limits off',
   'keygate-pg': 'keygate, PostgreSQL + Redis',
   portkey: 'Portkey gateway',
 };
@@ -87,9 +89,10 @@ export async function startTarget(id: TargetId, o: TargetOptions): Promise<Start
         return { ok: true, target: running(c, CHAT, { authorization: `Bearer ${UPSTREAM_KEY}` }) };
       }
       case 'keygate-sqlite':
+      case 'keygate-open':
       case 'keygate-pg': {
         // SQLite run: in-process limits, even if the shell has REDIS_URL set.
-        const env: Record<string, string> = { UPSTREAM_ORIGIN: o.mockOrigin, REDIS_URL: '' };
+        const env: Record<string, string> = { UPSTREAM_ORIGIN: o.mockOrigin, REDIS_URL: '', ...(id === 'keygate-open' ? { BENCH_OPEN: '1' } : {}) };
         if (id === 'keygate-pg') {
           const db = await freshBenchDatabase();
           if (!db.ok) return { ok: false, reason: db.reason };

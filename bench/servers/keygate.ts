@@ -15,6 +15,13 @@ import { benchPipeline } from './keygate-pipeline.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'keygate-bench-'));
 const pipeline = benchPipeline({ redisUrl: process.env.REDIS_URL });
+// BENCH_OPEN: the same gateway without gateway auth and limits, to measure what they cost.
+const open = process.env.BENCH_OPEN === '1';
+if (open) {
+  delete pipeline.config.limits;
+  pipeline.features.auth = 'off';
+  pipeline.features.limits = 'off';
+}
 const file = join(dataDir, 'keygate.yaml');
 writeFileSync(file, stringify(pipeline.config));
 
@@ -27,6 +34,7 @@ const gw = await startGateway({
     KEYGATE_DATA_DIR: dataDir,
     KEYGATE_PORT: '0',
     KEYGATE_LOG_LEVEL: process.env.KEYGATE_LOG_LEVEL ?? 'info',
+    ...(open ? { KEYGATE_AUTH: 'off' } : {}),
     ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
     // Redis limit counters under their own prefix, apart from the test suite's.
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, KEYGATE_LIMITS_PREFIX: 'keygate-bench:' } : {}),
