@@ -74,7 +74,23 @@ export class ProviderKeyService {
   /** A lease on one of the provider's keys; null when the gateway holds none. Throws NoKeyAvailableError when all are cooling. */
   acquire(provider: string): KeyLease | null {
     if (!this.has(provider)) return null;
-    return this.pool.acquire(provider);
+    const lease = this.pool.acquire(provider);
+    return {
+      provider,
+      keyId: lease.keyId,
+      key: lease.key,
+      release: (outcome, retryAfterSeconds) => {
+        // The last usable key is never benched: with nothing to switch to, the provider's own
+        // answer (401, 429) is more useful to the caller than keygate's "every key is resting".
+        const bench = (outcome === 'auth_failed' || outcome === 'rate_limited') && this.canSwitch(provider, lease.keyId);
+        lease.release(bench || outcome === 'ok' ? outcome : 'error', retryAfterSeconds);
+      },
+    };
+  }
+
+  /** Another key of the provider is usable now (not cooling, not draining). */
+  canSwitch(provider: string, keyId: string): boolean {
+    return this.pool.snapshot(provider).some((k) => k.keyId !== keyId && k.state === 'active');
   }
 
   has(provider: string): boolean {

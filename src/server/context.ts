@@ -16,6 +16,7 @@ import type { RequestRepository } from '../store/repositories/requests.js';
 import type { RevokedTokenRepository } from '../store/repositories/revoked-tokens.js';
 import type { ThreatRepository } from '../store/repositories/threats.js';
 import type { GuardPolicy } from '../guard/policy.js';
+import type { MasterKeyRing, ProviderKeyService } from '../keys/index.js';
 import type { UpstreamClient } from '../upstream/http-client.js';
 import type { PriceTable } from '../usage/prices.js';
 import type { UsageWriter } from '../usage/usage-writer.js';
@@ -72,6 +73,10 @@ export interface GatewayContext {
   /** Audit log and webhooks (src/usage/audit, src/usage/webhooks). */
   ops: Operations;
   trustProxy: TrustedProxies;
+  /** The gateway's provider keys in service: pools, reload, rotation (src/keys). */
+  providerKeys: ProviderKeyService;
+  /** The current master key and, during a master-key rotation, the others (src/keys/master-keys.ts). */
+  masterKeys: MasterKeyRing;
   /** Set when BYOK split keys are enabled (src/byok). */
   splitKeys?: SplitKeyResolver;
   logger: Logger;

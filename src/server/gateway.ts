@@ -34,7 +34,8 @@ import type { GatewayContext, Repositories } from './context.js';
 import { EventBus } from './events.js';
 import { createOperations } from './operations.js';
 import { createMetrics } from '../usage/metrics.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
+import { createProviderKeys, keyIdInUse, MasterKeyRing, rewrapDatabase } from '../keys/index.js';
 
 export interface StartOptions extends LoadOptions {
   /** Where log lines go (default: stdout). */
@@ -64,12 +65,12 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
 
   mkdirSync(loaded.dataDir, { recursive: true, mode: 0o700 });
   const masterKey = await openMasterKey(loaded.dataDir, env);
+  // During a master-key rotation the other key (previous or not yet installed) opens old values too.
+  const masterKeys = new MasterKeyRing(masterKey, loaded.dataDir);
+  await masterKeys.refresh();
 
-  const registry = new ProviderRegistry(config, env, opts.keyReader ?? encAwareKeyReader(env, masterKey), opts.extraAdapters);
-  if (config.keyMode === 'server' && registry.withServerKeys().length === 0) {
-    const names = registry.all().filter((p) => p.adapter.env.apiKey).map((p) => p.adapter.env.apiKey);
-    throw new ConfigError(`KEY_MODE=server but no provider key is configured. Set ${names.slice(0, 4).join(', ')} (or another provider's key), or use KEY_MODE=passthrough to let clients bring their own keys.`);
-  }
+  const keyReader = opts.keyReader ?? encAwareKeyReader(env, masterKeys);
+  const registry = new ProviderRegistry(config, env, keyReader, opts.extraAdapters);
 
   const trustProxy = compileTrustProxy(config.server.trustProxy.length > 0 ? config.server.trustProxy : false);
   const store = await openStore(loaded.databaseUrl);
@@ -109,6 +110,20 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     if (to === 'open') events.emit({ type: 'upstream.down', actor: 'system', target: id, outcome: 'failure' });
     else if (to === 'closed' && from !== 'closed') events.emit({ type: 'upstream.recovered', actor: 'system', target: id, outcome: 'success' });
   });
+  let providerKeys;
+  try {
+    providerKeys = await createProviderKeys({ config, registry, store, ring: masterKeys, env, readEnvKey: keyReader, events, onError: (message) => logger.warn({ backend: config.secrets.backend, message }, 'provider keys: reload problem, serving the last good keys') });
+    await finishMasterKeyRotation(store, masterKeys, logger);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  if (config.keyMode === 'server' && providerKeys.providers().length === 0) {
+    providerKeys.stop();
+    await store.close();
+    const names = registry.all().filter((p) => p.adapter.env.apiKey).map((p) => p.adapter.env.apiKey);
+    throw new ConfigError(`KEY_MODE=server but no provider key is configured. Set ${names.slice(0, 4).join(', ')} (or another provider's key), store one with \`keygate keys rotate <provider>\`, or use KEY_MODE=passthrough to let clients bring their own keys.`);
+  }
   const metrics = createMetrics({
     knownProviders: registry.all().map((p) => p.id),
     knownModels: registry.all().flatMap((p) => p.models.map((m) => `${p.id}/${m}`)),
@@ -139,6 +154,8 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     metrics,
     ops,
     trustProxy,
+    providerKeys,
+    masterKeys,
     logger,
   };
   // BYOK split keys: the server secret is loaded (or created) on first use.
@@ -169,6 +186,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
       await app.close();
       clearTimeout(force);
       clearInterval(sweep);
+      providerKeys.stop();
       await usage.close();
       await ops.close();
       await upstream.close();
@@ -189,18 +207,39 @@ export async function openMasterKey(dataDir: string, env: NodeJS.ProcessEnv): Pr
   }
 }
 
-/** Provider keys from the environment: plain, or `enc:` Fernet tokens under the master key. */
-function encAwareKeyReader(env: NodeJS.ProcessEnv, masterKey: MasterKey): KeyReader {
+/** Provider keys from the environment: plain, or `enc:` Fernet tokens under the master key (or the previous one during a rotation). */
+function encAwareKeyReader(env: NodeJS.ProcessEnv, ring: MasterKeyRing): KeyReader {
   return (name) => {
     const v = env[name];
     if (!v) return null;
     if (!isEncValue(v)) return SecretString.from(v);
     try {
-      return masterKey.decryptValue(v, name);
+      return ring.current.decryptValue(v, name);
     } catch (err) {
+      for (const other of ring.extra) {
+        try {
+          return other.decryptValue(v, name);
+        } catch {
+          /* not this one either */
+        }
+      }
       throw new ConfigError(err instanceof Error ? err.message : `${name}: the enc: value cannot be decrypted with the master key.`);
     }
   };
+}
+
+/**
+ * The first start on a new master key finishes a rotation: values still sealed under the
+ * previous key (written by an old process during the switch) are re-wrapped, then
+ * master.key.previous, a copy of a retired key, is deleted.
+ */
+async function finishMasterKeyRotation(store: Store, ring: MasterKeyRing, logger: Logger): Promise<void> {
+  const done = await ring.confirmPrevious(async (id) => {
+    if (!(await keyIdInUse(store, id))) return false;
+    await rewrapDatabase(store, ring.openingKeys(), ring.current.envelopeKey());
+    return keyIdInUse(store, id);
+  });
+  if (done) logger.info({ masterKey: ring.current.id }, 'master-key rotation confirmed: every stored secret is under the current key; master.key.previous deleted');
 }
 
 function readTls(tls: { certFile: string; keyFile: string } | undefined): { key: Buffer; cert: Buffer } | undefined {

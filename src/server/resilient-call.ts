@@ -10,7 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, errors } from '../core/errors.js';
 import type { ChatCompletionRequest, EmbeddingsRequest } from '../core/openai-types.js';
 import type { ModelRoute } from '../providers/registry.js';
-import { isRetryable, retryDelayMs } from '../upstream/retry-policy.js';
+import { isRetryable, parseRetryAfter, retryDelayMs } from '../upstream/retry-policy.js';
 import type { GatewayContext } from './context.js';
 import { resolveUpstreamKey, type UpstreamKey } from './custody.js';
 import { forward, type CallOutcome, type Endpoint } from './forward.js';
@@ -43,7 +43,7 @@ export async function callWithResilience(
     let upstreamKey: UpstreamKey;
     try {
       const splitKey = ctx.splitKeys ? await ctx.splitKeys.resolve(req, route.provider.id) : null;
-      upstreamKey = resolveUpstreamKey(ctx.config.keyMode, route.provider, req.clientProviderKey, splitKey);
+      upstreamKey = resolveUpstreamKey(ctx.config.keyMode, route.provider, req.clientProviderKey, splitKey, ctx.providerKeys);
     } catch (err) {
       if (i === 0) throw err;
       continue; // a fallback this caller holds no key for is not an option
@@ -52,18 +52,24 @@ export async function callWithResilience(
 
     for (let attempt = 0; ; attempt++) {
       if (!ctx.breakers.allow(circuit)) {
+        upstreamKey.lease?.release('error');
         lastError ??= errors.unavailable(`The ${route.provider.adapter.displayName} upstream is failing; its circuit is open.`);
         break;
       }
       attempts++;
       ctx.router.begin(route);
+      let keyFault = false;
       try {
         const outcome = await forward(ctx.upstream, req, reply, { endpoint, route, body, upstreamKey, totalTimeoutMs: Math.max(1, deadline - Date.now()), answerGuard });
+        upstreamKey.lease?.release(outcome.status >= 500 ? 'error' : 'ok');
         // A stream that broke after it started still counts against the upstream's health.
         if (outcome.status >= 500) ctx.breakers.failure(circuit);
         else ctx.breakers.success(circuit);
         return { outcome, route, upstreamKey, attempts };
       } catch (err) {
+        // Only a key the pool can switch away from counts as the key's fault (see ProviderKeyService).
+        const canSwitch = upstreamKey.lease ? ctx.providerKeys.canSwitch(route.provider.id, upstreamKey.lease.keyId) : false;
+        keyFault = releaseLease(upstreamKey, err) && canSwitch;
         if (!(err instanceof GatewayError)) throw err;
         if (err.status >= 500 || err.status === 429) {
           if (err.status >= 500) ctx.breakers.failure(circuit);
@@ -73,17 +79,44 @@ export async function callWithResilience(
         }
         if (reply.sent || clientGone(reply)) throw err;
         lastError = err;
-        const delay = retryDelayMs(attempt + 1, { retries: cfg.retries, baseDelayMs: cfg.retryBaseDelayMs, maxDelayMs: cfg.retryMaxDelayMs }, err.headers['retry-after']);
-        if (!isRetryable(err) || attempt >= cfg.retries || Date.now() + delay >= deadline) break;
-        await sleep(delay);
+        // A key the provider refused or rate-limited now rests: the next attempt takes another key at once.
+        const delay = keyFault ? 0 : retryDelayMs(attempt + 1, { retries: cfg.retries, baseDelayMs: cfg.retryBaseDelayMs, maxDelayMs: cfg.retryMaxDelayMs }, err.headers['retry-after']);
+        if (!(isRetryable(err) || keyFault) || attempt >= cfg.retries || Date.now() + delay >= deadline) break;
+        if (delay > 0) await sleep(delay);
         if (clientGone(reply)) throw err;
       } finally {
         ctx.router.end(route);
+      }
+      if (upstreamKey.lease) {
+        try {
+          upstreamKey = resolveUpstreamKey(ctx.config.keyMode, route.provider, req.clientProviderKey, null, ctx.providerKeys);
+        } catch (err) {
+          if (!(err instanceof GatewayError)) throw err;
+          if (!lastError) lastError = err;
+          break;
+        }
       }
     }
     if (lastError && !fallbackOn.has(lastError.status)) throw lastError;
   }
   throw lastError ?? errors.unavailable('No upstream could take this request.');
+}
+
+/** Releases a pool lease with how the attempt went; true when the key itself was at fault. */
+function releaseLease(upstreamKey: UpstreamKey, err: unknown): boolean {
+  const lease = upstreamKey.lease;
+  if (!lease) return false;
+  if (err instanceof GatewayError && err.code === 'upstream_auth_failed') {
+    lease.release('auth_failed');
+    return true;
+  }
+  if (err instanceof GatewayError && err.status === 429) {
+    const ms = parseRetryAfter(err.headers['retry-after']);
+    lease.release('rate_limited', ms === null ? undefined : ms / 1000);
+    return true;
+  }
+  lease.release('error');
+  return false;
 }
 
 /** The client closed its connection (the request stream itself is done once its body is read). */

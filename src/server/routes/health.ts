@@ -13,8 +13,13 @@ export async function healthRoutes(app: FastifyInstance, ctx: GatewayContext): P
     } catch {
       checks.store = { ok: false, detail: 'the database is not reachable' };
     }
-    const usable = ctx.registry.all().filter((p) => p.serverKey || ctx.config.keyMode !== 'server' || p.adapter.keyOptional);
+    const usable = ctx.registry.all().filter((p) => ctx.providerKeys.has(p.id) || ctx.config.keyMode !== 'server' || p.adapter.keyOptional);
     checks.providers = usable.length > 0 ? { ok: true, detail: `${usable.length} usable` } : { ok: false, detail: 'no provider is usable' };
+    // A secret backend that is down is reported, not fatal: its last good keys are still served.
+    const secrets = ctx.providerKeys.status();
+    checks.secrets = secrets.healthy
+      ? { ok: true, detail: `${secrets.backend} backend` }
+      : { ok: true, detail: `degraded: the ${secrets.backend} backend is failing since ${secrets.staleSince ?? 'now'}; the last good keys are still served (${secrets.lastError ?? 'unknown error'})` };
     const ok = Object.values(checks).every((c) => c.ok);
     reply.code(ok ? 200 : 503);
     return { status: ok ? 'ready' : 'not_ready', checks };
