@@ -68,4 +68,5 @@ export async function adminRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
   await tokenRoutes(app, ctx);
   await analyticsAdminRoutes(app, ctx);
   await operationsRoutes(app, ctx);
+  await (await import('./provider-keys.js')).providerKeyAdminRoutes(app, ctx);
 }
