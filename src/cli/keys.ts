@@ -13,6 +13,7 @@ import { IdentityRepository } from '../store/repositories/identities.js';
 import { fromJson } from '../store/repositories/json-column.js';
 import type { Store } from '../store/connect.js';
 import { withStore } from './shared.js';
+import { registerProviderKeyCommands } from './provider-keys.js';
 
 const LIMIT_FLAGS: ReadonlyArray<[flag: string, field: keyof Limits, help: string]> = [
   ['--rpm <n>', 'rpm', 'requests per minute'],
@@ -162,6 +163,7 @@ function printKey(v: KeyView, json?: boolean): void {
 
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('Manage keygate keys (the credentials clients use)');
+  registerProviderKeyCommands(keys); // keys rotate <provider>, keys migrate --from-env: provider keys
 
   addKeyFlags(
     keys

@@ -1,0 +1,91 @@
+/**
+ * Provider keys from the command line, under `keygate keys`:
+ *   rotate <provider>   the new key from standard input (out of shell history and `ps`), written
+ *                       to the secret backend as the provider's current key; running gateways
+ *                       pick it up (poll or SIGHUP), drain the old key and retire it;
+ *   migrate --from-env  plaintext keys from the environment / .env into the backend.
+ * Nothing printed here contains a key: masks (`sk-...abcd`) only.
+ */
+import type { Command } from 'commander';
+import type { LoadedConfig } from '../config/load.js';
+import { SecretString } from '../crypto/secret-string.js';
+import { createSecretBackend, MasterKeyRing } from '../keys/index.js';
+import { assertSecretName, type SecretBackend } from '../secrets/backend.js';
+import { formatMigration, migrateFromEnv } from '../secrets/migrate.js';
+import { openMasterKey } from '../server/gateway.js';
+import type { Store } from '../store/connect.js';
+import { withStore } from './shared.js';
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('Paste the new provider key, then press Enter and Ctrl-D:\n');
+  const parts: Buffer[] = [];
+  for await (const c of process.stdin) parts.push(c as Buffer);
+  return Buffer.concat(parts).toString('utf8').trim();
+}
+
+/** The configured backend, as the gateway builds it (store rows under the same master key). */
+async function withBackend<T>(cmd: Command, fn: (backend: SecretBackend, loaded: LoadedConfig) => Promise<T>): Promise<T> {
+  return withStore(cmd, async (store: Store, loaded) => {
+    const ring = new MasterKeyRing(await openMasterKey(loaded.dataDir, process.env), loaded.dataDir);
+    await ring.refresh();
+    const decryptEnc = (value: string, varName: string) => ring.current.decryptValue(value, varName);
+    return fn(createSecretBackend(loaded.config.secrets, { store, ring, env: process.env, decryptEnc }), loaded);
+  });
+}
+
+export function registerProviderKeyCommands(keys: Command): void {
+  keys
+    .command('rotate <provider>')
+    .description("Rotate a provider's key without restart: the new key is read from standard input")
+    .action(async (provider: string, _opts: unknown, cmd: Command) => {
+      assertSecretName(provider);
+      const plain = await readStdin();
+      if (plain.length < 8 || /\s/.test(plain)) throw new Error('Give the new key on standard input: one line, no spaces (e.g. `keygate keys rotate openai < new-key.txt`).');
+      const key = SecretString.from(plain);
+      await withBackend(cmd, async (backend, loaded) => {
+        if (!backend.capabilities.write) {
+          throw new Error(`The ${backend.name} secret backend is read-only: set the new key in the environment and restart, or set secrets.backend to store (the default).`);
+        }
+        let old: SecretString | null = null;
+        try {
+          old = await backend.get(provider);
+        } catch {
+          old = null; // nothing yet under this name (e.g. the key came from OPENAI_API_KEY)
+        }
+        if (old?.equals(key)) {
+          process.stdout.write(`${provider}: the ${backend.name} backend already holds this key (${key.masked}); nothing changed.\n`);
+          return;
+        }
+        await backend.put(provider, key);
+        const back = await backend.get(provider);
+        if (!back.equals(key)) throw new Error(`${provider}: the key read back from the ${backend.name} backend differs; the rotation is not confirmed.`);
+        const when = backend.name === 'store' && loaded.config.secrets.reloadIntervalMs > 0 ? `within ${loaded.config.secrets.reloadIntervalMs / 1000} s` : 'on SIGHUP (kill -HUP <pid>)';
+        process.stdout.write(
+          [
+            `${provider}: new key ${key.masked} stored in the ${backend.name} backend${old ? ` (replaces ${old.masked})` : ''}.`,
+            `Running gateways switch to it ${when}: new requests use it, requests in flight finish on the old key, which is then retired.`,
+            'Revoke the old key at the provider once GET /admin/provider-keys no longer lists it.',
+          ].join('\n') + '\n',
+        );
+      });
+    });
+
+  keys
+    .command('migrate')
+    .description('Move plaintext provider keys from the environment and .env into the secret backend')
+    .requiredOption('--from-env', 'read OPENAI_API_KEY, ANTHROPIC_API_KEY, ... (and numbered variants)')
+    .option('--dry-run', 'show the plan; write nothing')
+    .option('--env-file <path>', '.env file to read', '.env')
+    .option('--overwrite', 'replace a different value already in the backend')
+    .action(async (opts: { dryRun?: boolean; envFile: string; overwrite?: boolean }, cmd: Command) => {
+      await withBackend(cmd, async (backend) => {
+        const result = await migrateFromEnv({ env: process.env, dotenvPath: opts.envFile, backend, dryRun: opts.dryRun === true, overwrite: opts.overwrite === true });
+        const text = formatMigration(result);
+        process.stdout.write(`${text || 'nothing to migrate: no provider key variable found'}\n`);
+        if (!result.dryRun && (result.toDelete.env.length || result.toDelete.dotenv.length)) {
+          process.stdout.write(`Then send SIGHUP to running gateways (or restart them); keys in the ${backend.name} backend take precedence over variables of the same name.\n`);
+        }
+        if (result.steps.some((s) => s.status === 'failed' || s.status === 'conflict')) process.exitCode = 1;
+      });
+    });
+}
