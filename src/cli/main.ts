@@ -16,6 +16,7 @@ import { registerSecrets } from './secrets.js';
 import { registerAudit } from './audit.js';
 import { registerConfig } from './config.js';
 import { registerSplitKeys } from './split-keys.js';
+import { registerMasterKey } from './master-key.js';
 
 export function buildCli(): Command {
   const program = new Command('keygate')
@@ -34,6 +35,7 @@ export function buildCli(): Command {
   registerAudit(program);
   registerConfig(program);
   registerSplitKeys(program);
+  registerMasterKey(program);
   return program;
 }
 
