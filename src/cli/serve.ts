@@ -25,6 +25,13 @@ export function registerServe(program: Command): void {
           () => process.exit(1),
         );
       };
+      // SIGHUP: re-read remote secret backends (past their cache) and master key files, reload the key pools.
+      process.on('SIGHUP', () => {
+        gw.ctx.providerKeys.reload({ refresh: true }).then(
+          (rotated) => gw.ctx.logger.info({ rotated: rotated.map((r) => `${r.provider}/${r.keyId}`), backend: gw.ctx.providerKeys.status() }, 'SIGHUP: provider keys reloaded'),
+          (err: unknown) => gw.ctx.logger.error({ err }, 'SIGHUP: provider keys could not be reloaded; the last good keys are still served'),
+        );
+      });
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
     });
