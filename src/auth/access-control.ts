@@ -33,6 +33,8 @@ export interface Principal {
   scopes: readonly Scope[];
   /** Allow-list of models/providers; null = any. */
   models: NameMatcher | null;
+  /** Allow-list of provider ids; null = any. */
+  providers: ReadonlySet<string> | null;
   /** The key's own IP allow-list; null = none. */
   ipAllow: IpRules | null;
   /** Limits to count this call against: key, user, app (the tightest applies). */
@@ -179,6 +181,7 @@ export class AccessControl {
         clientId: claims.clientId,
         scopes: claims.scopes.filter((s) => s !== 'admin'),
         models: null,
+        providers: null,
         ipAllow: null,
         subjects: limits ? [{ subject: `app:${app.id}`, limits }] : [],
         jti: claims.jti,
@@ -200,6 +203,7 @@ export class AccessControl {
     if (record.user_id) subjects.push({ subject: `user:${record.user_id}`, limits: await this.#identityLimits('users', record.user_id) });
     if (record.app_id) subjects.push({ subject: `app:${record.app_id}`, limits: await this.#identityLimits('apps', record.app_id) });
     const models = fromJson<string[]>(record.models);
+    const providers = fromJson<string[]>(record.providers);
     const ipAllow = fromJson<string[]>(record.ip_allow);
     const principal: Principal = {
       kind: 'key',
@@ -210,6 +214,7 @@ export class AccessControl {
       clientId: record.client_id ?? record.name,
       scopes: parseScopes(record.scopes.split(',').filter(Boolean)),
       models: models ? compileNameMatcher(models, 'models') : null,
+      providers: providers ? new Set(providers) : null,
       ipAllow: ipAllow && ipAllow.length > 0 ? compileIpRules({ allow: ipAllow }, `key ${record.id} ipAllow`) : null,
       // A disabled owner is kept as a marker, refused in authenticateKey.
       subjects: subjects.filter((s) => Object.keys(s.limits).length > 0 || s.limits === DISABLED),

@@ -57,8 +57,10 @@ export function requireScope(req: FastifyRequest, scope: Scope): void {
 }
 
 export function modelAllowed(req: FastifyRequest, provider: string, model: string): boolean {
-  const m = req.principal?.models;
-  return !m || m.allows(model, provider);
+  const p = req.principal;
+  if (!p) return true;
+  if (p.providers && !p.providers.has(provider)) return false;
+  return !p.models || p.models.allows(model, provider);
 }
 
 /** The key's model/provider allow-list, checked once the model is resolved. */

@@ -174,6 +174,18 @@ describe('credentials', () => {
   });
 });
 
+describe('allow-lists on a key', () => {
+  it('refuses a provider the key may not use (403), and only that', async () => {
+    const { key } = await gw.ctx.repos.keys.create({ name: 'groq-only', providers: ['groq'] });
+    recordSecret(key);
+    const r = await post(hello, { authorization: `Bearer ${key}` });
+    expect(r.status).toBe(403);
+    expect(r.body.error.code).toBe('model_not_allowed');
+    const groq = await post({ ...hello, model: 'groq/llama-3.1-8b-instant' }, { authorization: `Bearer ${key}` });
+    expect(groq.status).not.toBe(403);
+  });
+});
+
 describe('health', () => {
   it('is alive and ready without credentials', async () => {
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);

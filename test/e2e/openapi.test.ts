@@ -3,7 +3,7 @@
  * document says: success bodies where a schema is documented, and every error in OpenAI's
  * envelope (the shared Error schema).
  */
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiPath } from '../../src/server/openapi.js';
 import { recordSecret } from '../support/artifacts.js';

@@ -79,6 +79,7 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
           }),
           stream: endpoint === 'chat' && (body as ChatCompletionRequest).stream === true ? 1 : 0,
           custody,
+          split_key_id: req.splitKeyId ?? null,
           error_code: outcome.errorCode,
         });
       }
