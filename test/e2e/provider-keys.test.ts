@@ -1,0 +1,291 @@
+/**
+ * Provider keys in service, over real HTTP: pools spread calls, a refused key rests while the
+ * call succeeds on another, hot rotation by the CLI in another process while a stream is in
+ * flight on the old key, the admin API never shows a key, migration from a .env file, and a
+ * master-key rotation under a running gateway. Every key is recorded for the leak scan.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GatewayEvent } from '../../src/server/events.js';
+import { openStore } from '../../src/store/connect.js';
+import { recordOutput, recordSecret } from '../support/artifacts.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const CLI = [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cli/main.ts')];
+const newKey = () => recordSecret(`sk-proj-${randomBytes(24).toString('base64url')}`);
+
+function run(args: string[], env: Record<string, string>, stdin = ''): Promise<{ code: number | null; out: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [...CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, cwd: ROOT });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', (code) => {
+      recordOutput('provider-keys-cli', out);
+      done({ code, out });
+    });
+    child.stdin.end(stdin);
+  });
+}
+
+/** Waits for a condition the gateway reaches by itself (a poll, a drain), without a clock in the assertion. */
+async function until(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for: ${what}`);
+}
+
+/** Neither the key nor any 8-character piece of it. */
+function expectNoKey(text: string, ...keys: string[]): void {
+  for (const k of keys) for (let i = 0; i + 8 <= k.length; i += 4) expect(text).not.toContain(k.slice(i, i + 8));
+}
+
+async function chat(gw: TestGateway, model = 'gpt-4o-mini', stream = false): Promise<Response> {
+  return fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${gw.adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+}
+
+const bearer = (k: string) => `Bearer ${k}`;
+let mock: MockOpenAI;
+beforeAll(async () => {
+  mock = await startMockOpenAI();
+});
+afterAll(async () => {
+  await mock.close();
+});
+
+describe('key pools', { timeout: 60_000 }, () => {
+  it('spreads calls over the keys of a pool', async () => {
+    const [k1, k2] = [newKey(), newKey()];
+    const gw = await startTestGateway({ label: 'pk-spread', env: { KEY_MODE: 'server', OPENAI_API_KEY: k1, OPENAI_API_KEY_2: k2, OPENAI_BASE_URL: mock.url } });
+    try {
+      const before = mock.requests.length;
+      for (let i = 0; i < 4; i++) expect((await chat(gw)).status).toBe(200);
+      const used = mock.requests.slice(before).map((r) => r.headers.authorization);
+      expect(used.filter((a) => a === bearer(k1))).toHaveLength(2);
+      expect(used.filter((a) => a === bearer(k2))).toHaveLength(2);
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  it('rests a key the provider refuses; the call succeeds on another key', async () => {
+    const [bad, good] = [newKey(), newKey()];
+    const seen: string[] = [];
+    // A tiny upstream that refuses one key with 401, as OpenAI does for a revoked key.
+    const upstream: Server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const auth = String(req.headers.authorization ?? '');
+        seen.push(auth);
+        res.setHeader('content-type', 'application/json');
+        if (auth === bearer(bad)) {
+          res.statusCode = 401;
+          res.end(JSON.stringify({ error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' } }));
+          return;
+        }
+        res.end(JSON.stringify({ id: 'c1', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
+      });
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`;
+    const gw = await startTestGateway({ label: 'pk-refused', env: { KEY_MODE: 'server', OPENAI_API_KEY: bad, OPENAI_API_KEY_2: good, OPENAI_BASE_URL: url }, config: { upstream: { retries: 2 } } });
+    const events: GatewayEvent[] = [];
+    gw.ctx.events.on((e) => events.push(e));
+    try {
+      for (let i = 0; i < 4; i++) {
+        const res = await chat(gw);
+        const text = await res.text();
+        recordOutput('provider-keys', text);
+        expect(res.status).toBe(200);
+      }
+      // Refused once, then skipped for its cooling period.
+      expect(seen.filter((a) => a === bearer(bad))).toHaveLength(1);
+      expect(seen.filter((a) => a === bearer(good))).toHaveLength(4);
+      const keys = gw.ctx.providerKeys.snapshot().find((p) => p.provider === 'openai')!.keys;
+      expect(keys.map((k) => k.state).sort()).toEqual(['active', 'cooling']);
+      expect(keys.find((k) => k.state === 'cooling')?.cooldownReason).toBe('auth_failed');
+      expect(events.some((e) => e.details?.action === 'provider_key.cooling')).toBe(true);
+      expectNoKey(JSON.stringify(events), bad, good);
+    } finally {
+      await gw.stop();
+      await new Promise((r) => upstream.close(r));
+    }
+  });
+});
+
+describe('hot rotation and the admin API', { timeout: 120_000 }, () => {
+  const oldKey = newKey();
+  let gw: TestGateway;
+  let cliEnv: Record<string, string>;
+  const events: GatewayEvent[] = [];
+
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      label: 'pk-rotate',
+      env: { KEY_MODE: 'server', OPENAI_API_KEY: oldKey, OPENAI_BASE_URL: mock.url },
+      config: { secrets: { reloadIntervalMs: 100 } },
+    });
+    gw.ctx.events.on((e) => events.push(e));
+    cliEnv = { KEYGATE_DATA_DIR: gw.dataDir, KEYGATE_CONFIG: join(gw.dataDir, 'keygate.yaml') };
+  });
+  afterAll(async () => {
+    await gw.stop();
+  });
+
+  const openaiKeys = () => gw.ctx.providerKeys.snapshot().find((p) => p.provider === 'openai')?.keys ?? [];
+
+  it('keygate keys rotate in another process: new calls use the new key, an in-flight stream finishes on the old one, which is then retired', async () => {
+    const rotated = newKey();
+    const firstChunk = mock.firstChunkSent();
+    const streaming = chat(gw, 'mock-gated-stream', true);
+    await firstChunk;
+    const gated = mock.last();
+    expect(gated.headers.authorization).toBe(bearer(oldKey));
+
+    const cli = await run(['keys', 'rotate', 'openai'], cliEnv, `${rotated}\n`);
+    expect(cli.code).toBe(0);
+    expectNoKey(cli.out, rotated, oldKey);
+    await until('the gateway picks up the rotation', () => openaiKeys().some((k) => k.state === 'draining'));
+    const oldId = openaiKeys().find((k) => k.state === 'draining')!.keyId;
+    expect(openaiKeys().find((k) => k.keyId === oldId)?.inFlight).toBe(1);
+
+    expect((await chat(gw)).status).toBe(200);
+    expect(mock.last().headers.authorization).toBe(bearer(rotated));
+
+    mock.release();
+    const res = await streaming;
+    const text = await res.text();
+    recordOutput('provider-keys', text);
+    expect(text.trim().endsWith('data: [DONE]')).toBe(true);
+    await until('the old key is retired', () => !openaiKeys().some((k) => k.keyId === oldId));
+    expect(openaiKeys().map((k) => k.state)).toEqual(['active']);
+    expect(events.some((e) => e.type === 'key.rotated' && (e.details?.replaced as string[]).includes(oldId))).toBe(true);
+    expect(events.some((e) => e.details?.action === 'provider_key.retired' && e.details.keyId === oldId)).toBe(true);
+    expectNoKey(JSON.stringify(events), rotated, oldKey);
+  });
+
+  it('the admin API lists ids and states, rotates, and never returns key material', async () => {
+    const viaApi = newKey();
+    const h = { authorization: `Bearer ${gw.adminKey}`, 'content-type': 'application/json' };
+    const post = await fetch(`${gw.url}/admin/provider-keys/openai/rotate`, { method: 'POST', headers: h, body: JSON.stringify({ key: viaApi }) });
+    const postText = await post.text();
+    recordOutput('provider-keys', postText);
+    expect(post.status).toBe(200);
+    expect((JSON.parse(postText) as { keyId: string }).keyId).toMatch(/^openai-/);
+    expect((await chat(gw)).status).toBe(200);
+    expect(mock.last().headers.authorization).toBe(bearer(viaApi));
+
+    const list = await fetch(`${gw.url}/admin/provider-keys`, { headers: h });
+    const listText = await list.text();
+    recordOutput('provider-keys', listText);
+    expect(list.status).toBe(200);
+    const body = JSON.parse(listText) as { backend: { backend: string; healthy: boolean }; providers: Array<{ provider: string; keys: Array<{ keyId: string; state: string }> }> };
+    expect(body.backend).toMatchObject({ backend: 'store', healthy: true });
+    expect(body.providers.find((p) => p.provider === 'openai')?.keys.some((k) => k.state === 'active')).toBe(true);
+    expectNoKey(postText + listText, viaApi, oldKey);
+
+    const anon = await fetch(`${gw.url}/admin/provider-keys`);
+    expect(anon.status).toBe(401);
+    const unknown = await fetch(`${gw.url}/admin/provider-keys/nosuch/rotate`, { method: 'POST', headers: h, body: JSON.stringify({ key: newKey() }) });
+    expect(unknown.status).toBe(404);
+  });
+
+  it('master-key rotate: every sealed row is re-wrapped and the gateway keeps serving', async () => {
+    const before = await gw.ctx.store.db.selectFrom('provider_secrets').selectAll().execute();
+    expect(before.length).toBeGreaterThan(0);
+    const oldId = gw.ctx.masterKey.id;
+    expect(before.every((r) => r.master_key_id === oldId)).toBe(true);
+
+    const cli = await run(['master-key', 'rotate'], cliEnv);
+    expect(cli.code).toBe(0);
+    const after = await gw.ctx.store.db.selectFrom('provider_secrets').selectAll().execute();
+    const newId = after[0].master_key_id;
+    expect(newId).not.toBe(oldId);
+    expect(after.every((r) => r.master_key_id === newId && r.sealed.startsWith(`kge1.${newId}.`))).toBe(true);
+    const split = await gw.ctx.store.db.selectFrom('server_secrets').selectAll().execute();
+    expect(split.every((r) => r.sealed.startsWith(`kge1.${newId}.`))).toBe(true);
+    expect(existsSync(join(gw.dataDir, 'master.key.previous'))).toBe(true);
+
+    // Still serving, and a rotation made after the switch (sealed under the new key) is picked up too.
+    expect((await chat(gw)).status).toBe(200);
+    const afterSwitch = newKey();
+    expect((await run(['keys', 'rotate', 'openai'], cliEnv, afterSwitch)).code).toBe(0);
+    await until('the gateway opens a row sealed under the new master key', async () => {
+      await chat(gw);
+      return mock.last().headers.authorization === bearer(afterSwitch);
+    });
+
+    // The next start on the new key confirms the switch and deletes the old key's copy.
+    const again = await startTestGateway({ label: 'pk-restart', env: { KEYGATE_DATA_DIR: gw.dataDir, KEY_MODE: 'server', OPENAI_BASE_URL: mock.url } });
+    try {
+      expect(again.ctx.masterKey.id).toBe(newId);
+      expect(existsSync(join(gw.dataDir, 'master.key.previous'))).toBe(false);
+      expect((await chat(Object.assign(again, { adminKey: gw.adminKey }))).status).toBe(200);
+      expect(mock.last().headers.authorization).toBe(bearer(afterSwitch));
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('no table holds a provider key in the clear', async () => {
+    const tables = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`.execute(gw.ctx.store.db);
+    let dump = '';
+    for (const { name } of tables.rows) dump += JSON.stringify((await sql.raw(`SELECT * FROM "${name}"`).execute(gw.ctx.store.db)).rows);
+    expect(dump).toContain('kge1.');
+    const keys = (await import('node:fs')).readFileSync(join(ROOT, '.test-artifacts', 'secrets.txt'), 'utf8').split('\n').filter((k) => k.startsWith('sk-proj-'));
+    expectNoKey(dump, ...keys);
+  });
+});
+
+describe('keygate keys migrate --from-env', { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keygate-migrate-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('dry run, then real, then again: nothing to do', async () => {
+    const [a, b] = [newKey(), newKey()];
+    const envFile = join(dir, '.env');
+    writeFileSync(envFile, `OPENAI_API_KEY=${a}\nGROQ_API_KEY=${b}\nOTHER=1\n`);
+    const env = { KEYGATE_DATA_DIR: join(dir, 'data') };
+    const rows = async () => {
+      const store = await openStore(`sqlite:${join(dir, 'data', 'keygate.db')}`);
+      try {
+        return await store.db.selectFrom('provider_secrets').select('name').orderBy('name').execute();
+      } finally {
+        await store.close();
+      }
+    };
+
+    const dry = await run(['keys', 'migrate', '--from-env', '--dry-run', '--env-file', envFile], env);
+    expect(dry.code).toBe(0);
+    expect(dry.out).toMatch(/planned\s+GROQ_API_KEY -> groq/);
+    expect(dry.out).toContain('dry run');
+    expect(await rows()).toEqual([]);
+
+    const real = await run(['keys', 'migrate', '--from-env', '--env-file', envFile], env);
+    expect(real.code).toBe(0);
+    expect(real.out).toMatch(/migrated\s+OPENAI_API_KEY -> openai/);
+    expect(real.out).toContain('remove from .env: GROQ_API_KEY, OPENAI_API_KEY');
+    expect((await rows()).map((r) => r.name)).toEqual(['groq', 'openai']);
+
+    const again = await run(['keys', 'migrate', '--from-env', '--env-file', envFile], env);
+    expect(again.code).toBe(0);
+    expect(again.out).not.toContain('migrated');
+    expect(again.out).toMatch(/already_present\s+OPENAI_API_KEY/);
+    for (const r of [dry, real, again]) expectNoKey(r.out, a, b);
+  });
+});
