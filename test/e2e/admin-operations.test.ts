@@ -24,7 +24,8 @@ async function admin(method: string, path: string, body?: object): Promise<{ sta
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
-  recordOutput('admin-ops', text);
+  // Creation answers carry a secret shown once by design; everything else is scanned for leaks.
+  if (!(method === 'POST' && /^\/(webhooks|keys)$|rotate-secret$/.test(path))) recordOutput('admin-ops', text);
   let json: Record<string, unknown> = {};
   try {
     json = JSON.parse(text) as Record<string, unknown>;

@@ -23,7 +23,8 @@ export async function startTestGateway(opts: {
   start?: Partial<StartOptions>;
 }): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keygate-test-'));
-  for (const [k, v] of Object.entries(opts.env ?? {})) if (/KEY/.test(k) && v) recordSecret(v);
+  // Variables that hold secrets (OPENAI_API_KEY, KEYGATE_MASTER_KEY, ..._SECRETS, ..._PASSPHRASE); not KEY_MODE or KEYGATE_DATA_DIR.
+  for (const [k, v] of Object.entries(opts.env ?? {})) if (/(?:_KEY|_SECRETS?|_PASSPHRASE)$/.test(k) && v) recordSecret(v.replace(/^enc:/, ''));
   let file: string | undefined;
   if (opts.config) {
     file = join(dataDir, 'keygate.yaml');
