@@ -99,17 +99,8 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   access.setTokenService(tokens);
   await access.load();
 
-  const limits = createLimitStore({ redisUrl: env.REDIS_URL || undefined, timeZone: config.limits.timeZone, thresholds: config.limits.thresholds, keyPrefix: env.KEYGATE_LIMITS_PREFIX });
-  const usage = new UsageWriter(repos.requests, {
-    ...config.usage,
-    onError: (err, lost) => logger.error({ err, lost }, 'usage batch could not be written'),
-  });
-  const upstream = new UpstreamClient(config.upstream);
   const events = new EventBus();
-  const breakers = new CircuitBreakers(config.upstream.circuitBreaker, (id, from, to) => {
-    if (to === 'open') events.emit({ type: 'upstream.down', actor: 'system', target: id, outcome: 'failure' });
-    else if (to === 'closed' && from !== 'closed') events.emit({ type: 'upstream.recovered', actor: 'system', target: id, outcome: 'success' });
-  });
+  // Provider keys before anything with timers or connections: a refusal below leaves nothing open.
   let providerKeys;
   try {
     providerKeys = await createProviderKeys({ config, registry, store, ring: masterKeys, env, readEnvKey: keyReader, events, onError: (message) => logger.warn({ backend: config.secrets.backend, message }, 'provider keys: reload problem, serving the last good keys') });
@@ -124,6 +115,17 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     const names = registry.all().filter((p) => p.adapter.env.apiKey).map((p) => p.adapter.env.apiKey);
     throw new ConfigError(`KEY_MODE=server but no provider key is configured. Set ${names.slice(0, 4).join(', ')} (or another provider's key), store one with \`keygate keys rotate <provider>\`, or use KEY_MODE=passthrough to let clients bring their own keys.`);
   }
+
+  const limits = createLimitStore({ redisUrl: env.REDIS_URL || undefined, timeZone: config.limits.timeZone, thresholds: config.limits.thresholds, keyPrefix: env.KEYGATE_LIMITS_PREFIX });
+  const usage = new UsageWriter(repos.requests, {
+    ...config.usage,
+    onError: (err, lost) => logger.error({ err, lost }, 'usage batch could not be written'),
+  });
+  const upstream = new UpstreamClient(config.upstream);
+  const breakers = new CircuitBreakers(config.upstream.circuitBreaker, (id, from, to) => {
+    if (to === 'open') events.emit({ type: 'upstream.down', actor: 'system', target: id, outcome: 'failure' });
+    else if (to === 'closed' && from !== 'closed') events.emit({ type: 'upstream.recovered', actor: 'system', target: id, outcome: 'success' });
+  });
   const metrics = createMetrics({
     knownProviders: registry.all().map((p) => p.id),
     knownModels: registry.all().flatMap((p) => p.models.map((m) => `${p.id}/${m}`)),
