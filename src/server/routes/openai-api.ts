@@ -8,7 +8,7 @@ import type { CallOutcome, Endpoint } from '../forward.js';
 import { callWithResilience } from '../resilient-call.js';
 import { chatCompletionBodySchema, embeddingsBodySchema } from '../schemas.js';
 import { reserveLimits, type LimitHold } from '../steps/limits.js';
-import { costColumns } from '../../usage/prices.js';
+import { recordCall } from '../steps/record-call.js';
 import { guardRequest, makeAnswerGuard, policyFor } from '../steps/guard.js';
 
 export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
@@ -43,44 +43,15 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
         // A call that produced an answer is paid for; one that failed before is refunded.
         if (outcome.status < 400 || outcome.usage) hold.settle(outcome.usage);
         else hold.release();
-        const elapsed = performance.now() - started;
-        ctx.metrics.observeRequest({
-          provider: route.provider.id,
-          model: `${route.provider.id}/${route.model}`,
-          endpoint,
-          status: outcome.status,
-          gatewayMs: Math.max(0, elapsed - (outcome.upstreamMs ?? 0)),
-          upstreamMs: outcome.upstreamMs,
-          promptTokens: outcome.usage?.prompt_tokens,
-          completionTokens: outcome.usage?.completion_tokens,
-        });
-        if (outcome.errorCode) ctx.metrics.error(outcome.errorCode);
-        // Recorded after the fact and written in batches: nothing here waits for the store.
-        ctx.usage.record({
-          request_id: String(req.id),
-          ts: Date.now(),
-          key_id: req.principal?.keyId ?? null,
+        recordCall(ctx, req, {
           provider: route.provider.id,
           model: route.model,
           endpoint,
-          status: outcome.status,
-          latency_ms: Math.round(performance.now() - started),
-          user_id: req.principal?.userId ?? null,
-          app_id: req.principal?.appId ?? null,
-          // Tokens and cost (estimated, and flagged so, when the provider reported no usage).
-          ...costColumns(ctx.prices, {
-            provider: route.provider.id,
-            model: route.model,
-            status: outcome.status,
-            usage: outcome.usage,
-            body,
-            bodyBytes: Number(req.headers['content-length'] ?? 0) || 0,
-            defaultMaxTokens: ctx.config.limits.defaultMaxTokens,
-          }),
-          stream: endpoint === 'chat' && (body as ChatCompletionRequest).stream === true ? 1 : 0,
+          outcome,
+          elapsedMs: performance.now() - started,
+          stream: endpoint === 'chat' && (body as ChatCompletionRequest).stream === true,
           custody,
-          split_key_id: req.splitKeyId ?? null,
-          error_code: outcome.errorCode,
+          estimateBody: body,
         });
       }
     };

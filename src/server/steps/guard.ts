@@ -44,13 +44,13 @@ export function policyFor(ctx: GatewayContext, req: FastifyRequest): GuardPolicy
 }
 
 /** Scans the prompt; returns the body to forward (redacted when the policy says so). */
-export function guardRequest(ctx: GatewayContext, req: FastifyRequest, body: ChatCompletionRequest, policy: GuardPolicy): ChatCompletionRequest {
+export function guardRequest<B extends object = ChatCompletionRequest>(ctx: GatewayContext, req: FastifyRequest, body: B, policy: GuardPolicy, format: 'openai' | 'anthropic' | 'gemini' = 'openai'): B {
   if (!policy.enabled) return body;
-  const scan = scanRequest(body, { format: 'openai', policy });
+  const scan = scanRequest(body, { format, policy });
   if (scan.findings.length === 0) return body;
   const decision = evaluate(scan.findings, policy);
   if (decision.action === 'allow') return body;
-  recordThreat(ctx, req, 'request', decision, textOf(body), scan.findings);
+  recordThreat(ctx, req, 'request', decision, format === 'openai' ? textOf(body as unknown as ChatCompletionRequest) : '', scan.findings);
   if (decision.action === 'block') throw policyViolation(decision.blockedBy!);
   if (decision.redactions.length === 0) return body;
   return applyRedactions(body, decision.redactions).body;

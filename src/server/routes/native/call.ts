@@ -10,10 +10,12 @@ import type { CompiledEndpoint, NativeProviderSpec } from '../../../providers/_s
 import { isRecord, num } from '../../../providers/_shared/translate.js';
 import { requireModel, requireScope } from '../../authenticate.js';
 import type { GatewayContext } from '../../context.js';
-import { resolveUpstreamKey, type Custody } from '../../custody.js';
+import { resolveUpstreamKey, type Custody, type UpstreamKey } from '../../custody.js';
 import type { CallOutcome } from '../../forward.js';
 import { reserveLimits } from '../../steps/limits.js';
+import { guardRequest, policyFor } from '../../steps/guard.js';
 import { forwardNative } from './forward-native.js';
+import { recordCall } from '../../steps/record-call.js';
 
 export interface NativeMatch {
   endpoint: CompiledEndpoint;
@@ -61,14 +63,22 @@ export async function runNativeCall(
     }
   }
 
+  // The shield screens native prompts too, before anything is reserved or sent.
+  // (Native answers are passed through as they are: see docs/shield.md.)
+  if (body && endpoint.method === 'POST') {
+    const format = spec.id === 'anthropic' ? 'anthropic' : spec.id === 'gemini' ? 'gemini' : 'openai';
+    body = guardRequest(ctx, req, body, policyFor(ctx, req), format);
+  }
+
   const started = performance.now();
   const usedModel = model ?? endpoint.name;
   const hold = await reserveLimits(ctx, req, reply, { provider: spec.id, model: usedModel, body: estimateShape(usedModel, endpoint, body) });
   let outcome: CallOutcome = { status: 500, usage: null, errorCode: 'internal_error' };
   let custody: Custody = 'none';
+  let upstreamKey: UpstreamKey | null = null;
   try {
     const splitKey = ctx.splitKeys ? await ctx.splitKeys.resolve(req, provider.id) : null;
-    const upstreamKey = resolveUpstreamKey(ctx.config.keyMode, provider, req.clientProviderKey, splitKey);
+    upstreamKey = resolveUpstreamKey(ctx.config.keyMode, provider, req.clientProviderKey, splitKey, ctx.providerKeys);
     custody = upstreamKey.custody;
     outcome = await forwardNative(ctx.upstream, reply, {
       spec,
@@ -90,33 +100,17 @@ export async function runNativeCall(
     // An answer is paid for; a call that failed before one is refunded.
     if (outcome.status < 400 || outcome.usage) hold.settle(outcome.usage);
     else hold.release();
-    const elapsed = performance.now() - started;
-    ctx.metrics.observeRequest({
-      provider: spec.id,
-      model: `${spec.id}/${usedModel}`,
-      endpoint: endpoint.name,
-      status: outcome.status,
-      gatewayMs: Math.max(0, elapsed - (outcome.upstreamMs ?? 0)),
-      upstreamMs: outcome.upstreamMs,
-      promptTokens: outcome.usage?.prompt_tokens,
-      completionTokens: outcome.usage?.completion_tokens,
-    });
-    if (outcome.errorCode) ctx.metrics.error(outcome.errorCode);
-    ctx.usage.record({
-      request_id: String(req.id),
-      ts: Date.now(),
-      key_id: req.principal?.keyId ?? null,
+    // The pool learns how its key did: a refused or rate-limited key rests.
+    upstreamKey?.lease?.release(outcome.status === 401 || outcome.errorCode === 'upstream_auth_failed' ? 'auth_failed' : outcome.status === 429 ? 'rate_limited' : outcome.status >= 500 ? 'error' : 'ok');
+    recordCall(ctx, req, {
       provider: spec.id,
       model: usedModel,
       endpoint: `native:${endpoint.name}`,
-      status: outcome.status,
-      latency_ms: Math.round(elapsed),
-      prompt_tokens: outcome.usage?.prompt_tokens ?? null,
-      completion_tokens: outcome.usage?.completion_tokens ?? null,
-      total_tokens: outcome.usage?.total_tokens ?? null,
-      stream: stream ? 1 : 0,
+      outcome,
+      elapsedMs: performance.now() - started,
+      stream,
       custody,
-      error_code: outcome.errorCode,
+      estimateBody: estimateShape(usedModel, endpoint, body),
     });
   }
 }

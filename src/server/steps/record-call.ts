@@ -1,0 +1,65 @@
+/**
+ * After a call: metrics and the usage record (with tokens and cost), for the OpenAI-format
+ * routes and the native ones alike. Nothing here is awaited: the record is written in batches.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { ChatCompletionRequest, EmbeddingsRequest } from '../../core/openai-types.js';
+import { costColumns } from '../../usage/prices.js';
+import type { GatewayContext } from '../context.js';
+import type { Custody } from '../custody.js';
+import type { CallOutcome } from '../forward.js';
+
+export interface FinishedCall {
+  provider: string;
+  model: string;
+  /** `chat`, `embeddings`, or `native:<endpoint>`. */
+  endpoint: string;
+  outcome: CallOutcome;
+  /** ms since the handler started. */
+  elapsedMs: number;
+  stream: boolean;
+  custody: Custody;
+  /** The body as an OpenAI-shaped request, for estimating usage the provider did not report. */
+  estimateBody: ChatCompletionRequest | EmbeddingsRequest;
+}
+
+export function recordCall(ctx: GatewayContext, req: FastifyRequest, c: FinishedCall): void {
+  const { outcome } = c;
+  ctx.metrics.observeRequest({
+    provider: c.provider,
+    model: `${c.provider}/${c.model}`,
+    endpoint: c.endpoint,
+    status: outcome.status,
+    gatewayMs: Math.max(0, c.elapsedMs - (outcome.upstreamMs ?? 0)),
+    upstreamMs: outcome.upstreamMs,
+    promptTokens: outcome.usage?.prompt_tokens,
+    completionTokens: outcome.usage?.completion_tokens,
+  });
+  if (outcome.errorCode) ctx.metrics.error(outcome.errorCode);
+  ctx.usage.record({
+    request_id: String(req.id),
+    ts: Date.now(),
+    key_id: req.principal?.keyId ?? null,
+    user_id: req.principal?.userId ?? null,
+    app_id: req.principal?.appId ?? null,
+    provider: c.provider,
+    model: c.model,
+    endpoint: c.endpoint,
+    status: outcome.status,
+    latency_ms: Math.round(c.elapsedMs),
+    // Tokens and cost (estimated, and flagged so, when the provider reported no usage).
+    ...costColumns(ctx.prices, {
+      provider: c.provider,
+      model: c.model,
+      status: outcome.status,
+      usage: outcome.usage,
+      body: c.estimateBody,
+      bodyBytes: Number(req.headers['content-length'] ?? 0) || 0,
+      defaultMaxTokens: ctx.config.limits.defaultMaxTokens,
+    }),
+    stream: c.stream ? 1 : 0,
+    custody: c.custody,
+    split_key_id: req.splitKeyId ?? null,
+    error_code: outcome.errorCode,
+  });
+}
