@@ -4,7 +4,7 @@ import { RequestRepository } from '../store/repositories/requests.js';
 import { csvField } from './analytics-export.js';
 import { parseAnalyticsQuery } from './analytics-query.js';
 import { DAY_MS, UsageAnalytics, histogramPercentile } from './analytics.js';
-import { T0, dialectTargets, mixedRecords } from './analytics-test-support.js';
+import { T0, dialectTargets, mixedRecords } from './__tests__/analytics-support.js';
 
 const { targets, cleanup } = await dialectTargets('analytics');
 afterAll(cleanup);

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { RequestRepository } from '../store/repositories/requests.js';
 import { DAY_MS } from './analytics.js';
-import { dialectTargets, mixedRecords } from './analytics-test-support.js';
+import { dialectTargets, mixedRecords } from './__tests__/analytics-support.js';
 import { RetentionJob } from './retention.js';
 
 const { targets, cleanup } = await dialectTargets('retention');

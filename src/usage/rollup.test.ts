@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { RequestRepository } from '../store/repositories/requests.js';
 import { UsageWriter } from './usage-writer.js';
 import { foldHourly, latencyColumn, statusClass } from './rollup.js';
-import { dialectTargets, mixedRecords } from './analytics-test-support.js';
+import { dialectTargets, mixedRecords } from './__tests__/analytics-support.js';
 
 const { targets, cleanup } = await dialectTargets('rollup');
 afterAll(cleanup);

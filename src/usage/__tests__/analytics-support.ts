@@ -2,10 +2,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTempDatabase, postgresAvailable } from '../../test/support/services.js';
-import { openStore, type Store } from '../store/connect.js';
-import type { RequestRecord } from '../store/repositories/requests.js';
-import { HOUR_MS } from './rollup.js';
+import { createTempDatabase, postgresAvailable } from '../../../test/support/services.js';
+import { openStore, type Store } from '../../store/connect.js';
+import type { RequestRecord } from '../../store/repositories/requests.js';
+import { HOUR_MS } from '../rollup.js';
 
 export interface DialectTarget {
   name: 'sqlite' | 'postgres';
