@@ -1,6 +1,7 @@
 /**
  * Runs after the whole suite (`npm test` runs it second). Every secret a test handed the
- * gateway was recorded; every log line and client-visible body the gateway produced was kept.
+ * gateway was recorded; every log line, client-visible body and stored record (audit log,
+ * threats, usage, webhook deliveries) the gateway produced was kept.
  * Any secret found in any of them fails the run. It also fails if there is nothing to scan,
  * so it cannot pass by reading an empty folder.
  */
@@ -24,6 +25,8 @@ describe('no secret in anything the gateway logged or answered during the suite'
     expect(secrets.length).toBeGreaterThanOrEqual(10);
     expect(logs.length).toBeGreaterThanOrEqual(5);
     expect(outputs.length).toBeGreaterThanOrEqual(1);
+    // Stored records (audit log, threats, usage) are dumped by each test gateway on stop.
+    expect(outputs.some((f) => /db-audit_log/.test(f))).toBe(true);
     const lines = logs.reduce((n, f) => n + readFileSync(f, 'utf8').split('\n').length, 0);
     expect(lines).toBeGreaterThan(50);
   });

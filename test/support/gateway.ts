@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { writeFileSync } from 'node:fs';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { startGateway, type RunningGateway, type StartOptions } from '../../src/server/gateway.js';
-import { logSink, recordSecret } from './artifacts.js';
+import { logSink, recordOutput, recordSecret } from './artifacts.js';
 
 export interface TestGateway extends RunningGateway {
   adminKey: string;
@@ -52,6 +52,13 @@ export async function startTestGateway(opts: {
     dataDir,
     logLines: () => sink.lines(),
     stop: async () => {
+      // What the gateway stored about the suite's traffic goes through the leak scan too.
+      await gw.ctx.usage.flush();
+      await gw.ctx.ops.audit.flush().catch(() => undefined);
+      for (const table of ['audit_log', 'threats', 'requests', 'webhook_deliveries'] as const) {
+        const rows = await gw.ctx.store.db.selectFrom(table).selectAll().execute().catch(() => []);
+        if (rows.length) recordOutput(`db-${table}`, JSON.stringify(rows));
+      }
       await gw.close();
       sink.end();
       rmSync(dataDir, { recursive: true, force: true });
