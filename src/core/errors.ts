@@ -26,13 +26,15 @@ export class GatewayError extends Error {
   readonly param: string | null;
   /** Extra response headers, e.g. WWW-Authenticate or Retry-After. */
   readonly headers: Record<string, string>;
+  /** The status the upstream itself answered with (ours may be mapped, e.g. 503 -> 502); null when none. */
+  readonly upstreamStatus: number | null;
 
   constructor(
     status: number,
     type: ErrorType,
     code: string,
     message: string,
-    opts: { param?: string; headers?: Record<string, string> } = {},
+    opts: { param?: string; headers?: Record<string, string>; upstreamStatus?: number } = {},
   ) {
     super(message);
     this.name = 'GatewayError';
@@ -41,6 +43,7 @@ export class GatewayError extends Error {
     this.code = code;
     this.param = opts.param ?? null;
     this.headers = opts.headers ?? {};
+    this.upstreamStatus = opts.upstreamStatus ?? null;
   }
 
   toJSON(): ErrorBody {

@@ -74,6 +74,8 @@ export interface ProviderAdapter {
   readonly streamFormat?: 'sse' | 'ndjson';
   /** Whether a call works without any key (e.g. a local Ollama). */
   readonly keyOptional?: boolean;
+  /** Each model is its own upstream (an Azure deployment): the circuit breaker keys on provider and model. */
+  readonly circuitPerModel?: boolean;
   /** Headers carrying the provider key. Keys go in headers, never in URLs. */
   authHeaders(apiKey: string): Record<string, string>;
   /** Chat translation; absent for openAICompatible providers (forwarded as they are). */

@@ -274,14 +274,16 @@ async function upstreamError(res: UpstreamResponse, input: ForwardInput): Promis
   }
   const retryAfter = res.headers['retry-after'];
   const headers = typeof retryAfter === 'string' && (effective === 429 || effective >= 500) ? { 'retry-after': retryAfter } : undefined;
-  if (mapped) return new GatewayError(mapped.status, mapped.type, mapped.code, redactText(mapped.message, secrets), { headers });
+  // fallbackOn is matched against the upstream's own status (ours maps every 5xx to 502).
+  const upstreamStatus = status;
+  if (mapped) return new GatewayError(mapped.status, mapped.type, mapped.code, redactText(mapped.message, secrets), { headers, upstreamStatus });
   const e = (parsed as { error?: { message?: unknown; type?: unknown; code?: unknown } } | null)?.error;
   const clientStatus = status >= 500 ? 502 : status;
   if (e && typeof e.message === 'string') {
     const code = typeof e.code === 'string' ? e.code : typeof e.type === 'string' ? e.type : 'upstream_error';
-    return new GatewayError(clientStatus, errorTypeForStatus(status), redactText(code, secrets).slice(0, 100), redactText(e.message, secrets).slice(0, 2000), { headers });
+    return new GatewayError(clientStatus, errorTypeForStatus(status), redactText(code, secrets).slice(0, 100), redactText(e.message, secrets).slice(0, 2000), { headers, upstreamStatus });
   }
-  return new GatewayError(clientStatus, errorTypeForStatus(status), 'upstream_error', `The ${provider.displayName} upstream answered with status ${status}.`, { headers });
+  return new GatewayError(clientStatus, errorTypeForStatus(status), 'upstream_error', `The ${provider.displayName} upstream answered with status ${status}.`, { headers, upstreamStatus });
 }
 
 function safeParse(text: string): unknown {

@@ -10,6 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, errors } from '../core/errors.js';
 import type { ChatCompletionRequest, EmbeddingsRequest } from '../core/openai-types.js';
 import type { ModelRoute } from '../providers/registry.js';
+import { circuitId } from '../upstream/circuit-breaker.js';
 import { isRetryable, parseRetryAfter, retryDelayMs } from '../upstream/retry-policy.js';
 import type { GatewayContext } from './context.js';
 import { resolveUpstreamKey, type UpstreamKey } from './custody.js';
@@ -35,6 +36,10 @@ export async function callWithResilience(
   const { upstream: cfg, models } = ctx.config;
   const fallbackOn = new Set(models.fallbackOn);
   const deadline = Date.now() + cfg.totalTimeoutMs;
+  // A client's own provider key is for the provider it addressed (the plan's first target):
+  // it is never sent to another provider of a fallback chain or group.
+  const addressed = plan[0]?.provider.id;
+  const clientKeyFor = (route: ModelRoute): string | null => (route.provider.id === addressed ? req.clientProviderKey : null);
   let lastError: GatewayError | null = null;
   let attempts = 0;
 
@@ -43,42 +48,51 @@ export async function callWithResilience(
     let upstreamKey: UpstreamKey;
     try {
       const splitKey = ctx.splitKeys ? await ctx.splitKeys.resolve(req, route.provider.id) : null;
-      upstreamKey = resolveUpstreamKey(ctx.config.keyMode, route.provider, req.clientProviderKey, splitKey, ctx.providerKeys);
+      upstreamKey = resolveUpstreamKey(ctx.config.keyMode, route.provider, clientKeyFor(route), splitKey, ctx.providerKeys);
     } catch (err) {
-      if (i === 0) throw err;
+      if (!(err instanceof GatewayError)) throw err;
+      // Every key of the primary resting is a reason to try the fallbacks, not a dead end.
+      if (i === 0 && err.code !== 'provider_keys_cooling') throw err;
+      if (i === 0) lastError = err;
       continue; // a fallback this caller holds no key for is not an option
     }
-    const circuit = route.provider.id;
+    const circuit = circuitId(route);
+    // An open circuit sheds this target: the next one answers, whatever fallbackOn says.
+    let skipTarget = false;
 
     for (let attempt = 0; ; attempt++) {
       if (!ctx.breakers.allow(circuit)) {
         upstreamKey.lease?.release('error');
         lastError ??= errors.unavailable(`The ${route.provider.adapter.displayName} upstream is failing; its circuit is open.`);
+        skipTarget = true;
         break;
       }
       attempts++;
       ctx.router.begin(route);
+      // Whatever happens below, the breaker hears about this call (a half-open probe left
+      // unsettled would keep the circuit shut for good).
+      let judged = false;
       let keyFault = false;
       try {
         const outcome = await forward(ctx.upstream, req, reply, { endpoint, route, body, upstreamKey, totalTimeoutMs: Math.max(1, deadline - Date.now()), answerGuard });
         upstreamKey.lease?.release(outcome.status >= 500 ? 'error' : 'ok');
         // A stream that broke after it started still counts against the upstream's health.
         if (outcome.status >= 500) ctx.breakers.failure(circuit);
-        else ctx.breakers.success(circuit);
+        else if (outcome.status !== 499) ctx.breakers.success(circuit);
+        judged = outcome.status !== 499;
         return { outcome, route, upstreamKey, attempts };
       } catch (err) {
         // Only a key the pool can switch away from counts as the key's fault (see ProviderKeyService).
         const canSwitch = upstreamKey.lease ? ctx.providerKeys.canSwitch(route.provider.id, upstreamKey.lease.keyId) : false;
         keyFault = releaseLease(upstreamKey, err) && canSwitch;
         if (!(err instanceof GatewayError)) throw err;
-        if (err.status >= 500 || err.status === 429) {
-          if (err.status >= 500) ctx.breakers.failure(circuit);
-          else ctx.breakers.success(circuit); // a rate limit is an answer: the upstream is up
-        } else {
-          ctx.breakers.success(circuit);
-        }
+        judged = judgeUpstream(ctx, circuit, err);
         if (reply.sent || clientGone(reply)) throw err;
         lastError = err;
+        const told = parseRetryAfter(err.headers['retry-after']);
+        // Told to wait longer than we ever wait: retrying sooner would be refused again;
+        // the next target (or the client, with the Retry-After) is the better answer.
+        if (!keyFault && told !== null && told > cfg.retryMaxDelayMs) break;
         // A key the provider refused or rate-limited now rests: the next attempt takes another key at once.
         const delay = keyFault ? 0 : retryDelayMs(attempt + 1, { retries: cfg.retries, baseDelayMs: cfg.retryBaseDelayMs, maxDelayMs: cfg.retryMaxDelayMs }, err.headers['retry-after']);
         if (!(isRetryable(err) || keyFault) || attempt >= cfg.retries || Date.now() + delay >= deadline) break;
@@ -86,10 +100,11 @@ export async function callWithResilience(
         if (clientGone(reply)) throw err;
       } finally {
         ctx.router.end(route);
+        if (!judged) ctx.breakers.abandon(circuit);
       }
       if (upstreamKey.lease) {
         try {
-          upstreamKey = resolveUpstreamKey(ctx.config.keyMode, route.provider, req.clientProviderKey, null, ctx.providerKeys);
+          upstreamKey = resolveUpstreamKey(ctx.config.keyMode, route.provider, clientKeyFor(route), null, ctx.providerKeys);
         } catch (err) {
           if (!(err instanceof GatewayError)) throw err;
           if (!lastError) lastError = err;
@@ -97,9 +112,31 @@ export async function callWithResilience(
         }
       }
     }
-    if (lastError && !fallbackOn.has(lastError.status)) throw lastError;
+    if (lastError && !skipTarget && !fallbackOn.has(fallbackStatus(lastError))) throw lastError;
   }
   throw lastError ?? errors.unavailable('No upstream could take this request.');
+}
+
+/** fallbackOn names upstream statuses: the upstream's own when it answered, ours otherwise (connection failures, timeouts). */
+function fallbackStatus(err: GatewayError): number {
+  return err.upstreamStatus ?? err.status;
+}
+
+/**
+ * Tells the breaker what a failed attempt says about the upstream; false when it says
+ * nothing (the gateway refused the request before sending it, e.g. a translator's 400).
+ */
+function judgeUpstream(ctx: GatewayContext, circuit: string, err: GatewayError): boolean {
+  if (err.status >= 500) {
+    ctx.breakers.failure(circuit);
+    return true;
+  }
+  // An upstream 4xx (a rate limit included) is an answer: the upstream is up.
+  if (err.upstreamStatus !== null) {
+    ctx.breakers.success(circuit);
+    return true;
+  }
+  return false;
 }
 
 /** Releases a pool lease with how the attempt went; true when the key itself was at fault. */

@@ -71,6 +71,15 @@ export class CircuitBreakers {
     }
   }
 
+  /**
+   * A call that was let through but never reached the upstream (the gateway refused the
+   * request, or failed itself): frees the probe slot without judging the upstream.
+   */
+  abandon(id: string): void {
+    const c = this.#circuits.get(id);
+    if (c) c.probing = false;
+  }
+
   state(id: string): CircuitState {
     return this.#circuits.get(id)?.state ?? 'closed';
   }
@@ -79,4 +88,9 @@ export class CircuitBreakers {
   snapshot(): Array<{ id: string; state: CircuitState; failures: number }> {
     return [...this.#circuits].map(([id, c]) => ({ id, state: c.state, failures: c.failures }));
   }
+}
+
+/** The circuit a target belongs to: its provider, or provider/model where each model is its own upstream. */
+export function circuitId(route: { provider: { id: string; adapter: { circuitPerModel?: boolean } }; model: string }): string {
+  return route.provider.adapter.circuitPerModel ? `${route.provider.id}/${route.model}` : route.provider.id;
 }

@@ -127,3 +127,77 @@ describe('circuit breaker', () => {
     expect(res.status).toBe(503);
   });
 });
+
+describe('fallbackOn and Retry-After', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      label: 'resilience-fallbackon',
+      env: { KEY_MODE: 'server', OPENAI_API_KEY: KEY, OPENAI_BASE_URL: mock.url, GROQ_API_KEY: GROQ_KEY, GROQ_BASE_URL: mock.url },
+      config: {
+        upstream: { retries: 2, retryBaseDelayMs: 1, retryMaxDelayMs: 50, circuitBreaker: { failureThreshold: 1000 } },
+        models: {
+          // Only the upstream's own 500 and 429 move on: our mapped 502 must not be what is compared.
+          fallbackOn: [500, 429],
+          fallbacks: {
+            'openai/mock-fail-98-500': ['groq/fo-500-fallback'],
+            'openai/mock-fail-99-503': ['groq/fo-503-fallback'],
+            'openai/mock-fail-1-429-ra30': ['groq/fo-ra-fallback'],
+            'openai/cooling-primary': ['groq/fo-cooling-fallback'],
+          },
+        },
+      },
+    });
+  });
+  afterAll(() => gw.stop());
+
+  it('an upstream 500 listed in fallbackOn falls back (the client-facing status is 502)', async () => {
+    const res = await chat(gw, 'mock-fail-98-500');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-keygate-model')).toBe('fo-500-fallback');
+    expect(countFor('mock-fail-98-500')).toBe(3);
+  });
+
+  it('an upstream 503 not listed does not fall back', async () => {
+    const res = await chat(gw, 'mock-fail-99-503');
+    expect(res.status).toBe(502);
+    expect(countFor('fo-503-fallback')).toBe(0);
+  });
+
+  it('a Retry-After longer than retryMaxDelayMs is not retried early: the fallback answers', async () => {
+    const res = await chat(gw, 'mock-fail-1-429-ra30');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-keygate-model')).toBe('fo-ra-fallback');
+    // One attempt only: a retry 50 ms later would have been against the upstream's word.
+    expect(countFor('mock-fail-1-429-ra30')).toBe(1);
+  });
+
+  it('without a fallback the client gets the 429 and the Retry-After', async () => {
+    const res = await chat(gw, 'mock-fail-1-429-ra40');
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('40');
+    expect(countFor('mock-fail-1-429-ra40')).toBe(1);
+  });
+
+  it('a short Retry-After is honoured by retrying the same target', async () => {
+    const res = await chat(gw, 'mock-fail-1-429-ra0');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-keygate-model')).toBe('mock-fail-1-429-ra0');
+    expect(countFor('mock-fail-1-429-ra0')).toBe(2);
+  });
+
+  it('every key of the primary resting (503 provider_keys_cooling) moves on to the fallbacks', async () => {
+    // The pool's only OpenAI key rests for ten minutes, as after a rate limit.
+    gw.ctx.providerKeys.pool.acquire('openai').release('rate_limited', 600);
+    const res = await chat(gw, 'cooling-primary');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-keygate-provider')).toBe('groq');
+    expect(res.headers.get('x-keygate-model')).toBe('fo-cooling-fallback');
+    expect(countFor('cooling-primary')).toBe(0);
+    // Without a fallback the client is told how long to wait.
+    const alone = await chat(gw, 'cooling-alone');
+    expect(alone.status).toBe(503);
+    expect(((await alone.json()) as { error: { code: string } }).error.code).toBe('provider_keys_cooling');
+    expect(Number(alone.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});

@@ -14,6 +14,7 @@
  *   mock-cut-stream    streams two chunks, then destroys the connection
  *   mock-fail-N-SSS    answers status SSS to the first N requests for this exact model
  *                      name, then normally (a flaky upstream, for retries and fallbacks)
+ *   mock-fail-N-SSS-raT  the same, with `retry-after: T` (seconds) on each failure
  *   mock-leaky         an answer that leaks a (fake) key; streamed in 5-character pieces
  *   anything else      a normal answer: "Hello from <model>"
  */
@@ -82,11 +83,12 @@ export async function startMockOpenAI(): Promise<MockOpenAI> {
     const model = String(body.model ?? '');
     const auth = String(req.headers.authorization ?? '');
 
-    const flaky = /^mock-fail-(\d+)-(\d{3})$/.exec(model);
+    const flaky = /^mock-fail-(\d+)-(\d{3})(?:-ra(\d+))?$/.exec(model);
     if (flaky) {
       const seen = failuresSeen.get(model) ?? 0;
       if (seen < Number(flaky[1])) {
         failuresSeen.set(model, seen + 1);
+        if (flaky[3]) res.setHeader('retry-after', flaky[3]);
         return json(res, Number(flaky[2]), { error: { message: 'The server is overloaded.', type: 'server_error', param: null, code: null } });
       }
     }
