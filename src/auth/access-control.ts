@@ -1,7 +1,8 @@
 /**
  * Who is calling and what they may do, answered from memory on the request path.
  *
- * Keys (by hash and by id), users, apps, global IP rules and revoked token ids are cached;
+ * Keys (by hash and by id), users, apps (for keys and for app tokens), global IP rules and
+ * revoked token ids are cached;
  * the whole cache is dropped as soon as the store reports a change made by another
  * connection or process (a key revoked by the CLI, a rule added on another replica), and
  * reloaded lazily. A revoked key or token is therefore refused on the next request (on
@@ -18,7 +19,7 @@ import type { RevokedTokenRepository } from '../store/repositories/revoked-token
 import { compileIpRules, type IpRules, type IpRulesConfig } from './ip-rules.js';
 import { hashKey, hashesEqual, isKeygateKeyShape } from './keygate-keys.js';
 import { compileNameMatcher, parseScopes, type NameMatcher, type Scope } from './scopes.js';
-import type { SignedTokenService, VerifiedToken } from './signed-tokens.js';
+import { TokenError, type SignedTokenService, type VerifiedToken } from './signed-tokens.js';
 
 export interface Principal {
   /** How the caller proved itself. */
@@ -33,8 +34,10 @@ export interface Principal {
   scopes: readonly Scope[];
   /** Allow-list of models/providers; null = any. */
   models: NameMatcher | null;
-  /** Allow-list of provider ids; null = any. */
-  providers: ReadonlySet<string> | null;
+  /** Allow-list of provider ids (globs as for models: `open*`); null = any. */
+  providers: NameMatcher | null;
+  /** Allow-list of routes (`/v1/chat/completions`, `/anthropic/*`), matched against route patterns; null = any. */
+  routes: NameMatcher | null;
   /** The key's own IP allow-list; null = none. */
   ipAllow: IpRules | null;
   /** Limits to count this call against: key, user, app (the tightest applies). */
@@ -47,6 +50,18 @@ export interface Principal {
 interface CachedKey {
   record: ApiKeyRecord;
   principal: Principal;
+  /** The first disabled owner (the key's user, the key's app or the user's app), refused on use. */
+  disabledOwner: 'user' | 'app' | null;
+}
+
+/** A user or app as the request path needs it; cached by id. */
+interface IdentityEntry {
+  id: string;
+  name: string;
+  limits: Limits | null;
+  disabled: boolean;
+  /** For a user: the app (team) it belongs to. */
+  appId: string | null;
 }
 
 export interface AccessRepos {
@@ -59,10 +74,31 @@ export interface AccessRepos {
 
 const MAX_CACHED = 50_000;
 
+/** Whose credential was refused (ids only, never the secret), for the audit record of its use. */
+export interface RefusedCredential {
+  keyId: string | null;
+  /** For an app token. */
+  appId?: string;
+  jti?: string;
+  clientId?: string;
+}
+
+const refused = new WeakMap<object, RefusedCredential>();
+
+/** The credential a 401 from AccessControl was about, when it was a known key or a verified token. */
+export function refusedCredential(err: unknown): RefusedCredential | undefined {
+  return typeof err === 'object' && err !== null ? refused.get(err) : undefined;
+}
+
+function tagged<E extends object>(err: E, who: RefusedCredential): E {
+  refused.set(err, who);
+  return err;
+}
+
 export class AccessControl {
   readonly #byHash = new Map<string, CachedKey>();
   readonly #byId = new Map<string, CachedKey>();
-  readonly #limitsOf = new Map<string, Limits | null | 'disabled'>();
+  readonly #identities = new Map<string, IdentityEntry | null>();
   #revoked = new Set<string>();
   #ipRules: IpRules;
   #loaded: Promise<void> | null = null;
@@ -111,7 +147,7 @@ export class AccessControl {
   invalidate(): void {
     this.#byHash.clear();
     this.#byId.clear();
-    this.#limitsOf.clear();
+    this.#identities.clear();
   }
 
   async reloadGlobal(): Promise<void> {
@@ -142,14 +178,26 @@ export class AccessControl {
     }
     // The map lookup found the entry by hash; the compare that decides is constant-time.
     if (!hashesEqual(entry.record.key_hash, hash)) throw errors.invalidCredential();
-    this.#checkUsable(entry.record, now);
-    if (entry.principal.subjects.some((s) => s.limits === DISABLED)) throw errors.forbidden('The user or app this key belongs to is disabled.', 'identity_disabled');
+    this.#checkUsable(entry, now, {});
     return entry.principal;
   }
 
   async authenticateToken(token: string, now = Date.now()): Promise<Principal> {
     if (!this.tokens) throw errors.invalidCredential();
-    const claims = await this.tokens.verify(token);
+    let claims: VerifiedToken;
+    try {
+      claims = await this.tokens.verify(token);
+    } catch (err) {
+      // A revoked token's signature did verify: say whose it was (verified again, without the deny list).
+      if (err instanceof TokenError && err.reason === 'revoked') {
+        const c = await this.tokens.verify(token, { checkRevoked: false, allowExpired: true }).catch(() => null);
+        if (c) {
+          const [kind, id] = splitSubject(c.sub);
+          throw tagged(err, { keyId: kind === 'key' ? id : null, ...(kind === 'app' ? { appId: id } : {}), jti: c.jti, clientId: c.clientId });
+        }
+      }
+      throw err;
+    }
     return this.principalForToken(claims, now);
   }
 
@@ -162,16 +210,17 @@ export class AccessControl {
         if (!record) throw errors.invalidCredential();
         entry = await this.#cache(record);
       }
-      this.#checkUsable(entry.record, now);
+      // The same checks as the key itself: revoked, expired, or its user or app disabled.
+      this.#checkUsable(entry, now, { jti: claims.jti, clientId: claims.clientId });
       // A token never carries more than the key that obtained it.
       const scopes = claims.scopes.filter((s) => entry.principal.scopes.includes(s));
       return { ...entry.principal, kind: 'token', clientId: claims.clientId, scopes, jti: claims.jti, tokenExp: claims.exp };
     }
     if (kind === 'app') {
-      const app = await this.repos.apps.get(id);
+      const app = await this.#identity('apps', id);
       if (!app || app.id !== id) throw errors.invalidCredential();
-      if (app.disabled_at !== null) throw errors.forbidden('This app is disabled.', 'identity_disabled');
-      const limits = fromJson<Limits>(app.limits);
+      if (app.disabled) throw errors.forbidden('This app is disabled.', 'identity_disabled');
+      const limits = app.limits;
       return {
         kind: 'token',
         keyId: null,
@@ -182,6 +231,7 @@ export class AccessControl {
         scopes: claims.scopes.filter((s) => s !== 'admin'),
         models: null,
         providers: null,
+        routes: null,
         ipAllow: null,
         subjects: limits ? [{ subject: `app:${app.id}`, limits }] : [],
         jti: claims.jti,
@@ -191,19 +241,44 @@ export class AccessControl {
     throw errors.invalidCredential();
   }
 
-  #checkUsable(record: ApiKeyRecord, now: number): void {
-    if (record.revoked_at !== null) throw errors.revokedCredential();
-    if (record.expires_at !== null && record.expires_at <= now) throw errors.expiredCredential();
+  #checkUsable(entry: CachedKey, now: number, token: { jti?: string; clientId?: string }): void {
+    const { record } = entry;
+    const who = { keyId: record.id, clientId: entry.principal.clientId, ...token };
+    if (record.revoked_at !== null) throw tagged(errors.revokedCredential(), who);
+    if (record.expires_at !== null && record.expires_at <= now) throw tagged(errors.expiredCredential(), who);
+    if (entry.disabledOwner) throw errors.forbidden(`The ${entry.disabledOwner} this key belongs to is disabled.`, 'identity_disabled');
+  }
+
+  /**
+   * The limits a key's calls count against: its own (or the default), its user's, its app's
+   * and its user's app's (a user belongs to an app or team); all are reserved at once, so the
+   * tightest applies. Also says which owner, if any, is disabled.
+   */
+  async limitSubjects(record: ApiKeyRecord): Promise<{ subjects: SubjectLimits[]; disabledOwner: 'user' | 'app' | null }> {
+    const subjects: SubjectLimits[] = [];
+    let disabledOwner: 'user' | 'app' | null = null;
+    const keyLimits = fromJson<Limits>(record.limits) ?? this.defaultKeyLimits;
+    if (keyLimits) subjects.push({ subject: `key:${record.id}`, limits: keyLimits });
+    const user = record.user_id ? await this.#identity('users', record.user_id) : null;
+    if (user) {
+      if (user.disabled) disabledOwner = 'user';
+      if (user.limits) subjects.push({ subject: `user:${user.id}`, limits: user.limits });
+    }
+    for (const appId of new Set([record.app_id, user?.appId ?? null])) {
+      if (!appId) continue;
+      const app = await this.#identity('apps', appId);
+      if (!app) continue;
+      if (app.disabled) disabledOwner ??= 'app';
+      if (app.limits) subjects.push({ subject: `app:${app.id}`, limits: app.limits });
+    }
+    return { subjects: subjects.filter((s) => Object.keys(s.limits).length > 0), disabledOwner };
   }
 
   async #cache(record: ApiKeyRecord): Promise<CachedKey> {
-    const subjects: SubjectLimits[] = [];
-    const keyLimits = fromJson<Limits>(record.limits) ?? this.defaultKeyLimits;
-    if (keyLimits) subjects.push({ subject: `key:${record.id}`, limits: keyLimits });
-    if (record.user_id) subjects.push({ subject: `user:${record.user_id}`, limits: await this.#identityLimits('users', record.user_id) });
-    if (record.app_id) subjects.push({ subject: `app:${record.app_id}`, limits: await this.#identityLimits('apps', record.app_id) });
+    const { subjects, disabledOwner } = await this.limitSubjects(record);
     const models = fromJson<string[]>(record.models);
     const providers = fromJson<string[]>(record.providers);
+    const routes = fromJson<string[]>(record.routes);
     const ipAllow = fromJson<string[]>(record.ip_allow);
     const principal: Principal = {
       kind: 'key',
@@ -214,32 +289,32 @@ export class AccessControl {
       clientId: record.client_id ?? record.name,
       scopes: parseScopes(record.scopes.split(',').filter(Boolean)),
       models: models ? compileNameMatcher(models, 'models') : null,
-      providers: providers ? new Set(providers) : null,
+      providers: providers ? compileNameMatcher(providers, 'providers') : null,
+      routes: routes ? compileNameMatcher(routes, 'routes') : null,
       ipAllow: ipAllow && ipAllow.length > 0 ? compileIpRules({ allow: ipAllow }, `key ${record.id} ipAllow`) : null,
-      // A disabled owner is kept as a marker, refused in authenticateKey.
-      subjects: subjects.filter((s) => Object.keys(s.limits).length > 0 || s.limits === DISABLED),
+      subjects,
     };
-    const entry = { record, principal };
+    const entry = { record, principal, disabledOwner };
     if (this.#byHash.size >= MAX_CACHED) this.invalidate();
     this.#byHash.set(record.key_hash, entry);
     this.#byId.set(record.id, entry);
     return entry;
   }
 
-  async #identityLimits(kind: 'users' | 'apps', id: string): Promise<Limits> {
+  async #identity(kind: 'users' | 'apps', id: string): Promise<IdentityEntry | null> {
     const key = `${kind}:${id}`;
-    let v = this.#limitsOf.get(key);
+    let v = this.#identities.get(key);
     if (v === undefined) {
       const row = kind === 'users' ? await this.repos.users.get(id) : await this.repos.apps.get(id);
-      v = !row ? null : row.disabled_at !== null ? 'disabled' : fromJson<Limits>(row.limits);
-      this.#limitsOf.set(key, v);
+      v = row
+        ? { id: row.id, name: row.name, limits: fromJson<Limits>(row.limits), disabled: row.disabled_at !== null, appId: 'app_id' in row ? row.app_id : null }
+        : null;
+      if (this.#identities.size >= MAX_CACHED) this.#identities.clear();
+      this.#identities.set(key, v);
     }
-    return v === 'disabled' ? DISABLED : (v ?? {});
+    return v;
   }
 }
-
-/** Marker limits object for a disabled owner (compared by identity). */
-const DISABLED: Limits = Object.freeze({}) as Limits;
 
 function splitSubject(sub: string): [string, string] {
   const i = sub.indexOf(':');

@@ -4,7 +4,7 @@
  * passthrough, and whether the caller's own IP allow-list admits this address.
  */
 import type { FastifyRequest } from 'fastify';
-import type { Principal } from '../auth/access-control.js';
+import { refusedCredential, type Principal } from '../auth/access-control.js';
 import { isSignedToken, readCredentials } from '../auth/credentials.js';
 import { hasScope, type Scope } from '../auth/scopes.js';
 import { GatewayError, errors } from '../core/errors.js';
@@ -31,13 +31,17 @@ export function makeAuthenticate(ctx: GatewayContext, opts: { allowProviderKeys:
       req.principal = isSignedToken(creds.keygateKey) ? await ctx.access.authenticateToken(creds.keygateKey) : await ctx.access.authenticateKey(creds.keygateKey);
     } catch (err) {
       if (err instanceof GatewayError && err.status === 401) {
+        // A known key or a verified token: its ids (never the secret) say whose credential it was.
+        const who = refusedCredential(err);
         ctx.events.emit({
           type: err.code === 'revoked_api_key' || (err as { reason?: string }).reason === 'revoked' ? 'credential.revoked_used' : 'credential.rejected',
-          actor: 'anonymous',
+          actor: who?.keyId ?? (who?.appId ? `app:${who.appId}` : 'anonymous'),
+          clientId: who?.clientId ?? null,
+          target: who?.jti ?? who?.keyId ?? undefined,
           outcome: 'denied',
           address: req.clientIp,
           requestId: String(req.id),
-          details: { code: err.code },
+          details: { code: err.code, ...(who?.keyId ? { keyId: who.keyId } : {}), ...(who?.jti ? { jti: who.jti } : {}) },
         });
       }
       throw err;
@@ -59,7 +63,7 @@ export function requireScope(req: FastifyRequest, scope: Scope): void {
 export function modelAllowed(req: FastifyRequest, provider: string, model: string): boolean {
   const p = req.principal;
   if (!p) return true;
-  if (p.providers && !p.providers.has(provider)) return false;
+  if (p.providers && !p.providers.allows(provider)) return false;
   return !p.models || p.models.allows(model, provider);
 }
 

@@ -16,6 +16,7 @@ import type { ModelRoute } from '../providers/registry.js';
 import { upstreamFailure, type UpstreamClient, type UpstreamResponse } from '../upstream/http-client.js';
 import type { UpstreamKey } from './custody.js';
 import type { AnswerGuard, ChunkGuard } from './steps/guard.js';
+import { writeOrWait } from './stream-write.js';
 
 export type Endpoint = 'chat' | 'embeddings';
 
@@ -185,7 +186,7 @@ async function streamBack(
     if (pending.length === 0) return;
     const text = pending.length === 1 ? pending[0] : pending.join('');
     pending = [];
-    if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', resolve));
+    await writeOrWait(out, text, abort.signal);
   };
   const writeChunk = (chunk: ChatCompletionChunk) => {
     for (const c of guard ? guard.chunk(chunk) : [chunk]) write(`data: ${JSON.stringify(c)}\n\n`);

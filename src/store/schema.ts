@@ -21,6 +21,8 @@ export interface ApiKeysTable {
   /** JSON arrays of allow-list patterns (`gpt-4o*`, `anthropic/*`); null = any. */
   models: string | null;
   providers: string | null;
+  /** JSON array of allowed route patterns (`/v1/embeddings`, `/anthropic/*`); null = any. */
+  routes: string | null;
   ip_allow: string | null;
   /** JSON of limits (see src/limits/schema.ts); null = none of its own. */
   limits: string | null;

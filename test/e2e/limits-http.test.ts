@@ -109,6 +109,19 @@ describe.each([
     expect(refusedB.body.error?.message).toMatch(/dailyRequests of user/);
   });
 
+  it.skipIf(skip)("the app a key's user belongs to applies its limit (the tightest), and /usage shows it", async () => {
+    const team = (await admin('POST', '/admin/apps', { name: `team-${store}`, limits: { dailyRequests: 1 } })) as { id: string };
+    await admin('POST', '/admin/users', { name: `ed-${store}`, appId: team.id });
+    const { key, id } = (await admin('POST', '/admin/keys', { name: 'ed-key', userId: `ed-${store}` })) as { key: string; id: string };
+    expect((await chat(key)).status).toBe(200);
+    const second = await chat(key);
+    expect(second.status).toBe(429);
+    expect(second.body.error?.message).toMatch(/dailyRequests of app/);
+    const usage = (await admin('GET', `/admin/keys/${id}/usage`)) as { subjects: Array<{ subject: string; states: Array<{ limit: string; used: number }> }> };
+    expect(usage.subjects.map((s) => s.subject)).toEqual([`app:${team.id}`]);
+    expect(usage.subjects[0].states.find((s) => s.limit === 'dailyRequests')?.used).toBe(1);
+  });
+
   it.skipIf(skip)('an rpm limit answers 429 rate_limit_exceeded', async () => {
     const { key } = (await admin('POST', '/admin/keys', { name: 'rpm-2', limits: { rpm: 2 } })) as { key: string };
     expect((await chat(key)).status).toBe(200);

@@ -272,3 +272,77 @@ describe('JWT attacks over HTTP', () => {
     await expectRefused('eyJhbGciOiJIUzI1NiJ9.@@@.abc', 400);
   });
 });
+
+describe("a token stops with its key's owner", () => {
+  it("is refused (403 identity_disabled) once the key's user is disabled, and works again when re-enabled", async () => {
+    await call('POST', '/admin/users', { bearer: gw.adminKey, body: { name: 'tok-owner-user' } });
+    const { key } = await createKey({ name: 'tok-owned-by-user', userId: 'tok-owner-user' });
+    const t = await getToken({ bearer: key });
+    expect((await chat(t.token as string)).status).toBe(200);
+    expect((await call('PATCH', '/admin/users/tok-owner-user', { bearer: gw.adminKey, body: { disabled: true } })).status).toBe(200);
+    const refused = await chat(t.token as string);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error?.code).toBe('identity_disabled');
+    expect(refused.body.error?.message).toMatch(/user/);
+    // The key itself too, and no new token for it.
+    expect((await chat(key)).status).toBe(403);
+    expect((await getToken({ bearer: key })).status).toBe(403);
+    await call('PATCH', '/admin/users/tok-owner-user', { bearer: gw.adminKey, body: { disabled: false } });
+    expect((await chat(t.token as string)).status).toBe(200);
+  });
+
+  it("is refused once the key's app is disabled, or the app its user belongs to", async () => {
+    await call('POST', '/admin/apps', { bearer: gw.adminKey, body: { name: 'tok-owner-app' } });
+    await call('POST', '/admin/users', { bearer: gw.adminKey, body: { name: 'tok-app-member', appId: 'tok-owner-app' } });
+    const direct = await createKey({ name: 'tok-owned-by-app', appId: 'tok-owner-app' });
+    const viaUser = await createKey({ name: 'tok-owned-via-user', userId: 'tok-app-member' });
+    const t1 = await getToken({ bearer: direct.key });
+    const t2 = await getToken({ bearer: viaUser.key });
+    expect((await chat(t1.token as string)).status).toBe(200);
+    expect((await chat(t2.token as string)).status).toBe(200);
+    await call('PATCH', '/admin/apps/tok-owner-app', { bearer: gw.adminKey, body: { disabled: true } });
+    for (const t of [t1.token, t2.token, viaUser.key]) {
+      const r = await chat(t as string);
+      expect(r.status).toBe(403);
+      expect(r.body.error?.code).toBe('identity_disabled');
+    }
+  });
+});
+
+describe('audit records for the use of a revoked credential', () => {
+  const revokedUses = async () => {
+    await gw.ctx.ops.audit.flush();
+    return (await gw.ctx.ops.audit.query({ action: 'credential.revoked_used', limit: 100 })).items;
+  };
+
+  it('name the revoked key by id (never the key itself)', async () => {
+    const { id, key } = await createKey({ name: 'audit-revoked-key', clientId: 'audit-client' });
+    await call('POST', `/admin/keys/${id}/revoke`, { bearer: gw.adminKey });
+    expect((await chat(key)).status).toBe(401);
+    const rec = (await revokedUses()).find((r) => r.actor === id);
+    expect(rec).toMatchObject({ actor: id, client_id: 'audit-client', target: id, outcome: 'denied' });
+    expect(rec?.details).toMatchObject({ code: 'revoked_api_key', keyId: id });
+    expect(JSON.stringify(rec)).not.toContain(key);
+  });
+
+  it("name a revoked token by jti and its key's id (never the token)", async () => {
+    const { id, key } = await createKey({ name: 'audit-revoked-token' });
+    const t = await getToken({ bearer: key, body: { client_id: 'audit-token-client' } });
+    await call('POST', '/auth/revoke', { bearer: t.token, body: {} });
+    expect((await chat(t.token as string)).status).toBe(401);
+    const rec = (await revokedUses()).find((r) => r.target === t.body.jti);
+    expect(rec).toMatchObject({ actor: id, client_id: 'audit-token-client', outcome: 'denied' });
+    expect(rec?.details).toMatchObject({ code: 'revoked_token', keyId: id, jti: t.body.jti });
+    expect(JSON.stringify(rec)).not.toContain(t.token as string);
+  });
+
+  it('name a token whose key was revoked by jti and key id', async () => {
+    const { id, key } = await createKey({ name: 'audit-revoked-key-token' });
+    const t = await getToken({ bearer: key });
+    await call('POST', `/admin/keys/${id}/revoke`, { bearer: gw.adminKey });
+    expect((await chat(t.token as string)).status).toBe(401);
+    const rec = (await revokedUses()).find((r) => r.target === t.body.jti);
+    expect(rec).toMatchObject({ actor: id });
+    expect(rec?.details).toMatchObject({ code: 'revoked_api_key', keyId: id, jti: t.body.jti });
+  });
+});

@@ -12,6 +12,8 @@
  *   mock-rate-limited  429 with an OpenAI error body
  *   mock-gated-stream  streams the first chunk, then waits for release() before the rest
  *   mock-cut-stream    streams two chunks, then destroys the connection
+ *   mock-firehose      streams 16 KB chunks without end, waiting on backpressure, until the
+ *                      connection closes (a slow client fills every buffer in between)
  *   mock-fail-N-SSS    answers status SSS to the first N requests for this exact model
  *                      name, then normally (a flaky upstream, for retries and fallbacks)
  *   mock-fail-N-SSS-raT  the same, with `retry-after: T` (seconds) on each failure
@@ -39,6 +41,8 @@ export interface MockOpenAI {
   nextAbort(): Promise<void>;
   /** Resolves when a `mock-gated-stream` answer has sent its first chunk. */
   firstChunkSent(): Promise<void>;
+  /** The last `mock-firehose` answer: bytes written, and whether it now waits for drain. */
+  firehose: { bytes: number; waiting: boolean };
   close(): Promise<void>;
 }
 
@@ -52,6 +56,7 @@ export async function startMockOpenAI(): Promise<MockOpenAI> {
   const firstChunkWaiters: Array<() => void> = [];
   const sockets = new Set<import('node:net').Socket>();
   const failuresSeen = new Map<string, number>();
+  const firehose = { bytes: 0, waiting: false };
 
   const server: Server = createServer(async (req, res) => {
     const text = await readBody(req);
@@ -148,6 +153,25 @@ export async function startMockOpenAI(): Promise<MockOpenAI> {
     const chunk = (delta: Record<string, unknown>, finish: string | null) =>
       `data: ${JSON.stringify({ id: 'chatcmpl-mock', object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_mock', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(includeUsage ? { usage: null } : {}) })}\n\n`;
     res.write(chunk({ role: 'assistant', content: '' }, null));
+    if (model === 'mock-firehose') {
+      const piece = chunk({ content: 'the quick brown fox jumps. '.repeat(600) }, null);
+      firehose.bytes = 0;
+      while (!res.destroyed) {
+        firehose.bytes += piece.length;
+        if (!res.write(piece)) {
+          firehose.waiting = true;
+          await new Promise<void>((r) => {
+            const done = () => {
+              res.off('drain', done).off('close', done);
+              r();
+            };
+            res.on('drain', done).on('close', done);
+          });
+          firehose.waiting = false;
+        }
+      }
+      return;
+    }
     if (model === 'mock-gated-stream') {
       res.write(chunk({ content: 'first ' }, null));
       firstChunkWaiters.splice(0).forEach((w) => w());
@@ -179,6 +203,7 @@ export async function startMockOpenAI(): Promise<MockOpenAI> {
     release: () => releaseGate(),
     nextAbort: () => new Promise<void>((resolve) => abortWaiters.push(resolve)),
     firstChunkSent: () => new Promise<void>((resolve) => firstChunkWaiters.push(resolve)),
+    firehose,
     close: () =>
       new Promise<void>((resolve) => {
         releaseGate();

@@ -13,6 +13,7 @@ import { splitKeys } from './0005-split-keys.js';
 import { providerSecrets } from './0006-provider-secrets.js';
 import { usageCost } from './0007-usage-cost.js';
 import { threats } from './0008-threats.js';
+import { keyRoutes } from './0009-key-routes.js';
 
 export type { Dialect };
 
@@ -25,6 +26,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationFactory]> = [
   ['0006_provider_secrets', providerSecrets],
   ['0007_usage_cost', usageCost],
   ['0008_threats', threats],
+  ['0009_key_routes', keyRoutes],
 ];
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -15,6 +15,7 @@ export interface KeyAttributes {
   clientId?: string | null;
   models?: string[] | null;
   providers?: string[] | null;
+  routes?: string[] | null;
   ipAllow?: string[] | null;
   limits?: Limits | null;
 }
@@ -34,6 +35,7 @@ export interface KeyView {
   clientId: string;
   models: string[] | null;
   providers: string[] | null;
+  routes: string[] | null;
   ipAllow: string[] | null;
   limits: Limits | null;
   createdAt: string;
@@ -53,6 +55,7 @@ export function keyView(r: ApiKeyRecord, now = Date.now()): KeyView {
     clientId: r.client_id ?? r.name,
     models: fromJson<string[]>(r.models),
     providers: fromJson<string[]>(r.providers),
+    routes: fromJson<string[]>(r.routes),
     ipAllow: fromJson<string[]>(r.ip_allow),
     limits: fromJson<Limits>(r.limits),
     createdAt: new Date(r.created_at).toISOString(),
@@ -71,6 +74,7 @@ function attributeColumns(a: KeyAttributes): Partial<ApiKeyRecord> {
   if (a.clientId !== undefined) out.client_id = a.clientId;
   if (a.models !== undefined) out.models = toJson(a.models);
   if (a.providers !== undefined) out.providers = toJson(a.providers);
+  if (a.routes !== undefined) out.routes = toJson(a.routes);
   if (a.ipAllow !== undefined) out.ip_allow = toJson(a.ipAllow);
   if (a.limits !== undefined) out.limits = toJson(a.limits);
   return out;
@@ -95,6 +99,7 @@ export class ApiKeyRepository {
       client_id: null,
       models: null,
       providers: null,
+      routes: null,
       ip_allow: null,
       limits: null,
       ...attributeColumns(input),

@@ -1,13 +1,13 @@
 /** /admin/keys: create (the key is in that one response only), list, show, update, revoke, delete, usage. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Limits, SubjectLimits } from '../../../limits/index.js';
 import { keyView, type ApiKeyRecord } from '../../../store/repositories/api-keys.js';
-import { fromJson } from '../../../store/repositories/json-column.js';
 import type { GatewayContext } from '../../context.js';
-import { adminEvent, idParam, notFound, paginate } from './common.js';
+import { createdKeySchema, keyUsageSchema, keyViewSchema, pageOf } from '../../api-schemas.js';
+import { documented } from '../../openapi.js';
+import { adminEvent, idParam, idParams, notFound, pageQuery, paginate } from './common.js';
 import { resolveOwners } from './owners.js';
-import { checkKeyFields, parseWith, type KeyFields } from './validation.js';
+import { checkKeyFields, keyFieldsSchema, parseWith, type KeyFields } from './validation.js';
 
 const listFilter = z.object({ userId: z.string().max(100).optional(), appId: z.string().max(100).optional() }).passthrough();
 
@@ -26,7 +26,9 @@ export async function keyRoutes(app: FastifyInstance, ctx: GatewayContext): Prom
     return record;
   };
 
-  app.post('/keys', async (req, reply) => {
+  const byId = { params: idParams, errors: [404] };
+
+  app.post('/keys', documented({ summary: 'Create a key (the key is in this response only)', body: keyFieldsSchema, responses: { 201: createdKeySchema } }), async (req, reply) => {
     const fields = await resolveOwners(ctx.repos, checkKeyFields(req.body, 'create'));
     const { record, key } = await keys.create({ ...fields, name: fields.name as string });
     ctx.access.invalidate();
@@ -36,16 +38,16 @@ export async function keyRoutes(app: FastifyInstance, ctx: GatewayContext): Prom
     return { key, ...keyView(record) };
   });
 
-  app.get('/keys', async (req) => {
+  app.get('/keys', documented({ summary: 'List keys', querystring: pageQuery.extend({ userId: z.string().max(100).optional(), appId: z.string().max(100).optional() }), responses: { 200: pageOf(keyViewSchema) } }), async (req) => {
     const { userId, appId, ...page } = parseWith(listFilter, req.query);
     const owners = await resolveOwners(ctx.repos, { userId, appId });
     const rows = await keys.list({ userId: owners.userId ?? undefined, appId: owners.appId ?? undefined });
     return paginate(rows, page, (r) => keyView(r));
   });
 
-  app.get('/keys/:id', async (req) => keyView(await load(req)));
+  app.get('/keys/:id', documented({ summary: 'Show a key', ...byId, responses: { 200: keyViewSchema } }), async (req) => keyView(await load(req)));
 
-  app.patch('/keys/:id', async (req) => {
+  app.patch('/keys/:id', documented({ summary: 'Update a key', ...byId, body: keyFieldsSchema, responses: { 200: keyViewSchema } }), async (req) => {
     const record = await load(req);
     const fields = await resolveOwners(ctx.repos, checkKeyFields(req.body, 'update'));
     const updated = (await keys.update(record.id, fields)) ?? record;
@@ -54,7 +56,7 @@ export async function keyRoutes(app: FastifyInstance, ctx: GatewayContext): Prom
     return keyView(updated);
   });
 
-  app.post('/keys/:id/revoke', async (req) => {
+  app.post('/keys/:id/revoke', documented({ summary: 'Revoke a key (idempotent)', ...byId, responses: { 200: keyViewSchema } }), async (req) => {
     const record = await load(req);
     if (record.revoked_at === null) {
       await keys.revoke(record.id);
@@ -64,7 +66,7 @@ export async function keyRoutes(app: FastifyInstance, ctx: GatewayContext): Prom
     return keyView((await keys.findById(record.id)) ?? record);
   });
 
-  app.delete('/keys/:id', async (req, reply) => {
+  app.delete('/keys/:id', documented({ summary: 'Delete a key', ...byId, responses: { 204: null } }), async (req, reply) => {
     const record = await load(req);
     await keys.delete(record.id);
     ctx.access.invalidate();
@@ -72,17 +74,10 @@ export async function keyRoutes(app: FastifyInstance, ctx: GatewayContext): Prom
     return reply.code(204).send();
   });
 
-  app.get('/keys/:id/usage', async (req) => {
+  app.get('/keys/:id/usage', documented({ summary: "A key's limits and what is used of them", ...byId, responses: { 200: keyUsageSchema } }), async (req) => {
     const record = await load(req);
-    const subjects: SubjectLimits[] = [];
-    const own = fromJson<Limits>(record.limits) ?? ctx.config.limits.defaultKeyLimits ?? null;
-    if (own) subjects.push({ subject: `key:${record.id}`, limits: own });
-    for (const [kind, id] of [['user', record.user_id], ['app', record.app_id]] as const) {
-      if (!id) continue;
-      const row = kind === 'user' ? await ctx.repos.users.get(id) : await ctx.repos.apps.get(id);
-      const limits = row ? fromJson<Limits>(row.limits) : null;
-      if (limits) subjects.push({ subject: `${kind}:${id}`, limits });
-    }
+    // The same subjects the request path counts against (key, user, app, the user's app).
+    const { subjects } = await ctx.access.limitSubjects(record);
     const usage = await Promise.all(subjects.map(async (s) => ({ subject: s.subject, limits: s.limits, states: await ctx.limits.usage(s) })));
     return { keyId: record.id, subjects: usage };
   });
