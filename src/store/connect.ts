@@ -16,6 +16,8 @@ export const CHANGE_CHANNEL = 'keygate_changed';
 export interface Store {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
+  /** The SQLite connection itself, for the few hot writes that skip the query builder. */
+  readonly sqlite?: BetterSqlite3.Database;
   /** True when another connection or process committed changes since the last call. */
   changedElsewhere(): boolean;
   /** Tells other processes that shared state (keys, rules) changed. */
@@ -54,6 +56,7 @@ function openSqlite(path: string): Store {
   return {
     db,
     dialect: 'sqlite',
+    sqlite: raw,
     changedElsewhere() {
       const v = dataVersion.get() as number;
       if (v === seen) return false;

@@ -13,8 +13,10 @@ export const HOUR_MS = 3_600_000;
 export type LatencyColumn = (typeof LATENCY_COLUMNS)[number];
 export type HourlyRow = Insertable<UsageHourlyTable> & Record<LatencyColumn | 'requests' | 'errors' | 'unpriced' | 'estimated' | 'prompt_tokens' | 'completion_tokens' | 'cost_micros' | 'latency_sum_ms', number>;
 
-const DIMS = ['hour', 'key_id', 'user_id', 'app_id', 'provider', 'model', 'status_class'] as const;
-const SUMS = ['requests', 'errors', 'unpriced', 'estimated', 'prompt_tokens', 'completion_tokens', 'cost_micros', 'latency_sum_ms', ...LATENCY_COLUMNS] as const;
+export const HOURLY_DIMENSIONS = ['hour', 'key_id', 'user_id', 'app_id', 'provider', 'model', 'status_class'] as const;
+export const HOURLY_SUMS = ['requests', 'errors', 'unpriced', 'estimated', 'prompt_tokens', 'completion_tokens', 'cost_micros', 'latency_sum_ms', ...LATENCY_COLUMNS] as const;
+const DIMS = HOURLY_DIMENSIONS;
+const SUMS = HOURLY_SUMS;
 
 export function statusClass(status: number): string {
   if (status === 499) return '499';
