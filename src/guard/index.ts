@@ -12,6 +12,7 @@ export {
   guardPolicySchema,
   defaultGuardPolicy,
   parseGuardPolicy,
+  customPatternsOf,
   type GuardPolicy,
   type GuardPolicyInput,
   type GuardAction,
@@ -23,6 +24,6 @@ export { applyRedactions, redactString, detokenize, type RedactOptions, type Red
 export { createStreamRedactor, type StreamRedactor, type StreamRedactorOptions } from './stream.js';
 export { auditExcerpt } from './audit.js';
 export { policyViolation } from './errors.js';
-export { fingerprintPrompt, type PromptFingerprint } from './detectors/prompt-leak.js';
+export { fingerprintPrompt, detectPromptLeak, type PromptFingerprint } from './detectors/prompt-leak.js';
 export { normalizeText, decodeLayers } from './normalize.js';
 export { riskOf } from './risk.js';

@@ -4,7 +4,7 @@ import { extractAnswerParts, extractRequestParts, type WireFormat } from './extr
 import { customPatternsOf, defaultGuardPolicy, type GuardPolicy } from './policy.js';
 import { riskByCategory, riskOf } from './risk.js';
 import { scanText } from './scan-text.js';
-import type { Finding, ScanResult } from './types.js';
+import type { Finding, ScanResult, TextPart } from './types.js';
 
 export interface ScanRequestOptions {
   format?: WireFormat;
@@ -17,8 +17,8 @@ export interface ScanAnswerOptions extends ScanRequestOptions {
   systemPrompt?: string | PromptFingerprint;
 }
 
-function result(findings: Finding[], partsScanned: number): ScanResult {
-  return { findings, risk: riskOf(findings), riskByCategory: riskByCategory(findings), partsScanned };
+function result(findings: Finding[], parts: TextPart[]): ScanResult {
+  return { findings, risk: riskOf(findings), riskByCategory: riskByCategory(findings), partsScanned: parts.length, parts };
 }
 
 export function scanRequest(body: unknown, opts: ScanRequestOptions = {}): ScanResult {
@@ -29,7 +29,7 @@ export function scanRequest(body: unknown, opts: ScanRequestOptions = {}): ScanR
   for (const part of parts) {
     findings.push(...scanText(part.text, { path: part.path, source: part.source, customPatterns, injectionInSystem: policy.scanSystemMessages }));
   }
-  return result(findings, parts.length);
+  return result(findings, parts);
 }
 
 export function scanAnswer(answer: unknown, opts: ScanAnswerOptions = {}): ScanResult {
@@ -44,5 +44,5 @@ export function scanAnswer(answer: unknown, opts: ScanAnswerOptions = {}): ScanR
     );
     if (fp) findings.push(...detectPromptLeak(part.text, fp, part.path));
   }
-  return result(findings, parts.length);
+  return result(findings, parts);
 }

@@ -66,4 +66,6 @@ export interface ScanResult {
   riskByCategory: Partial<Record<Category, number>>;
   /** Number of text parts scanned (proves nested parts were reached). */
   partsScanned: number;
+  /** The parts scanned, with their original text (for audit excerpts; never stored whole). */
+  parts: TextPart[];
 }

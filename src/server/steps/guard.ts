@@ -11,15 +11,22 @@ import {
   applyRedactions,
   auditExcerpt,
   createStreamRedactor,
+  customPatternsOf,
+  detectPromptLeak,
   evaluate,
+  fingerprintPrompt,
   policyViolation,
   scanAnswer,
   scanRequest,
+  scanText,
   systemPromptOf,
   type Decision,
   type Finding,
   type GuardPolicy,
+  type PromptFingerprint,
   type StreamRedactor,
+  type TextPart,
+  type WireFormat,
 } from '../../guard/index.js';
 import type { GatewayContext } from '../context.js';
 
@@ -44,68 +51,156 @@ export function policyFor(ctx: GatewayContext, req: FastifyRequest): GuardPolicy
 }
 
 /** Scans the prompt; returns the body to forward (redacted when the policy says so). */
-export function guardRequest<B extends object = ChatCompletionRequest>(ctx: GatewayContext, req: FastifyRequest, body: B, policy: GuardPolicy, format: 'openai' | 'anthropic' | 'gemini' = 'openai'): B {
+export function guardRequest<B extends object = ChatCompletionRequest>(ctx: GatewayContext, req: FastifyRequest, body: B, policy: GuardPolicy, format: WireFormat = 'openai'): B {
   if (!policy.enabled) return body;
   const scan = scanRequest(body, { format, policy });
   if (scan.findings.length === 0) return body;
   const decision = evaluate(scan.findings, policy);
   if (decision.action === 'allow') return body;
-  recordThreat(ctx, req, 'request', decision, format === 'openai' ? textOf(body as unknown as ChatCompletionRequest) : '', scan.findings);
+  recordThreat(ctx, req, 'request', decision, scan.findings, partText(scan.parts));
   if (decision.action === 'block') throw policyViolation(decision.blockedBy!);
   if (decision.redactions.length === 0) return body;
   return applyRedactions(body, decision.redactions).body;
 }
 
-export function makeAnswerGuard(ctx: GatewayContext, req: FastifyRequest, policy: GuardPolicy, request: ChatCompletionRequest): AnswerGuard | null {
+/**
+ * Screens one whole answer in any wire format: returns the redacted answer, or null when it
+ * goes out unchanged; throws a policy violation to block. `leak` gives the system prompt.
+ */
+export function guardAnswer<T>(ctx: GatewayContext, req: FastifyRequest, policy: GuardPolicy, answer: T, format: WireFormat, leak: () => PromptFingerprint | null): T | null {
   if (!policy.enabled) return null;
-  return {
-    json(answer) {
-      // Only a whole answer is checked for the system prompt leaking back: extract it here,
-      // not on every request.
-      const scan = scanAnswer(answer, { format: 'openai', policy, systemPrompt: systemPromptOf(request) });
-      if (scan.findings.length === 0) return null;
-      const decision = evaluate(scan.findings, policy);
-      if (decision.action === 'allow') return null;
-      recordThreat(ctx, req, 'answer', decision, answer.choices.map((c) => c.message.content ?? '').join('\n'), scan.findings);
-      if (decision.action === 'block') throw policyViolation(decision.blockedBy!);
-      return decision.redactions.length ? applyRedactions(answer, decision.redactions).body : null;
-    },
-    stream() {
-      return new StreamGuard(ctx, req, policy);
-    },
+  const scan = scanAnswer(answer, { format, policy, systemPrompt: leak() ?? undefined });
+  if (scan.findings.length === 0) return null;
+  const decision = evaluate(scan.findings, policy);
+  if (decision.action === 'allow') return null;
+  recordThreat(ctx, req, 'answer', decision, scan.findings, partText(scan.parts));
+  if (decision.action === 'block') throw policyViolation(decision.blockedBy!);
+  return decision.redactions.length ? applyRedactions(answer, decision.redactions).body : null;
+}
+
+/**
+ * The request's system prompt as a fingerprint, computed once and only when the policy looks
+ * for it leaking back (extracting a whole body is not free).
+ */
+export function leakFingerprint(policy: GuardPolicy, request: unknown, format: WireFormat): () => PromptFingerprint | null {
+  let fp: PromptFingerprint | null | undefined;
+  return () => {
+    if (fp !== undefined) return fp;
+    if (policy.categories.system_prompt_leak.action === 'allow') return (fp = null);
+    const sys = systemPromptOf(request, format);
+    return (fp = sys ? fingerprintPrompt(sys) : null);
   };
 }
 
-/** One redactor per choice; held-back text is released before that choice's finish chunk. */
-class StreamGuard implements ChunkGuard {
-  readonly #redactors = new Map<number, StreamRedactor>();
-  #last: ChatCompletionChunk | null = null;
+export function makeAnswerGuard(ctx: GatewayContext, req: FastifyRequest, policy: GuardPolicy, request: ChatCompletionRequest): AnswerGuard | null {
+  if (!policy.enabled) return null;
+  const leak = leakFingerprint(policy, request, 'openai');
+  return {
+    json: (answer) => guardAnswer(ctx, req, policy, answer, 'openai', leak),
+    stream: () => new OpenAIChunkGuard(new AnswerStream(ctx, req, policy, leak)),
+  };
+}
+
+// A stream's text is kept for the end-of-stream checks (log-only categories, the system
+// prompt leaking back) up to this many characters per channel.
+const MAX_KEPT = 1 << 20;
+
+interface Channel {
+  redactor: StreamRedactor;
+  path: string;
+  text: string;
+  /** Text read by a person (checked for the system prompt), not tool arguments. */
+  prose: boolean;
+}
+
+/**
+ * The streamed answer of one call, in any wire format: one redactor per channel (a choice's
+ * text, a tool call's arguments, a content block), each holding back only what a pattern can
+ * span. At the end, the whole text of each channel is scanned once more for what a redactor
+ * cannot act on mid-stream (categories set to `log`, the system prompt leaking back), and one
+ * threat record is written with an excerpt from the channel's own text.
+ */
+export class AnswerStream {
+  readonly #channels = new Map<string, Channel>();
+  #ended = false;
 
   constructor(
     private readonly ctx: GatewayContext,
     private readonly req: FastifyRequest,
     private readonly policy: GuardPolicy,
+    private readonly leak: () => PromptFingerprint | null,
   ) {}
 
-  #redactor(index: number): StreamRedactor {
-    let r = this.#redactors.get(index);
-    if (!r) {
-      r = createStreamRedactor(this.policy, { path: `choices[${index}].delta.content` });
-      this.#redactors.set(index, r);
+  /** Feeds a delta of one channel; returns what may go out now. */
+  push(channel: string, path: string, delta: string, prose = true): string {
+    let c = this.#channels.get(channel);
+    if (!c) {
+      c = { redactor: createStreamRedactor(this.policy, { path }), path, text: '', prose };
+      this.#channels.set(channel, c);
     }
-    return r;
+    if (c.text.length < MAX_KEPT) c.text += delta;
+    return c.redactor.push(delta);
   }
+
+  /** Everything a channel still holds, redacted ('' when nothing). */
+  flush(channel: string): string {
+    return this.#channels.get(channel)?.redactor.flush() ?? '';
+  }
+
+  /** Channels (all, or those `which` picks) that still hold text, with what they hold. */
+  flushAll(which: (channel: string) => boolean = () => true): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
+    for (const key of this.#channels.keys()) {
+      if (!which(key)) continue;
+      const held = this.flush(key);
+      if (held) out.push([key, held]);
+    }
+    return out;
+  }
+
+  /** End of stream: records what was found (once). Call after flushing. */
+  end(): void {
+    if (this.#ended || !this.policy.enabled) return;
+    this.#ended = true;
+    const findings: Finding[] = [];
+    const texts = new Map<string, string>();
+    const fp = this.leak();
+    const customPatterns = customPatternsOf(this.policy);
+    for (const c of this.#channels.values()) {
+      texts.set(c.path, c.text);
+      findings.push(...c.redactor.findings);
+      // Redactors only look for what they may redact; `log` categories are found here.
+      const more = scanText(c.text, { path: c.path, source: 'assistant', direction: 'answer', customPatterns, exfil: { allowedHosts: this.policy.allowedLinkHosts } });
+      findings.push(...more.filter((f) => this.policy.categories[f.category].action === 'log'));
+      if (fp && c.prose) findings.push(...detectPromptLeak(c.text, fp, c.path));
+    }
+    if (findings.length === 0) return;
+    const decision = evaluate(findings, this.policy);
+    // Mid-stream, blocking is no longer possible: what would block is redacted and logged.
+    if (decision.action !== 'allow') recordThreat(this.ctx, this.req, 'answer', { ...decision, action: decision.action === 'block' ? 'redact' : decision.action }, findings, (p) => texts.get(p));
+  }
+}
+
+/** OpenAI chat chunks: a channel per choice's text and per tool call's arguments. */
+export class OpenAIChunkGuard implements ChunkGuard {
+  #last: ChatCompletionChunk | null = null;
+
+  constructor(private readonly s: AnswerStream) {}
 
   chunk(c: ChatCompletionChunk): ChatCompletionChunk[] {
     this.#last = c;
     const out: ChatCompletionChunk[] = [];
-    for (const choice of c.choices) {
-      const content = choice.delta?.content;
-      if (typeof content === 'string' && content.length > 0) choice.delta.content = this.#redactor(choice.index).push(content);
-      if (choice.finish_reason) {
-        const held = this.#flush(choice.index);
-        if (held) out.push(contentChunk(c, choice.index, held));
+    for (const choice of c.choices ?? []) {
+      const delta = choice.delta;
+      const content = delta?.content;
+      if (typeof content === 'string' && content.length > 0) delta.content = this.s.push(`${choice.index}`, `choices[${choice.index}].delta.content`, content);
+      for (const tc of delta?.tool_calls ?? []) {
+        const args = tc.function?.arguments;
+        if (typeof args === 'string' && args.length > 0 && tc.function) {
+          tc.function.arguments = this.s.push(`${choice.index}.${tc.index}`, `choices[${choice.index}].delta.tool_calls[${tc.index}].function.arguments`, args, false);
+        }
       }
+      if (choice.finish_reason) out.push(...this.#flushChoice(c, choice.index));
     }
     out.push(c);
     return out;
@@ -113,42 +208,46 @@ class StreamGuard implements ChunkGuard {
 
   end(): ChatCompletionChunk[] {
     const out: ChatCompletionChunk[] = [];
-    for (const index of [...this.#redactors.keys()]) {
-      const held = this.#flush(index);
-      if (held && this.#last) out.push(contentChunk(this.#last, index, held));
-    }
-    const findings = [...this.#redactors.values()].flatMap((r) => r.findings);
-    if (findings.length > 0) {
-      const decision = evaluate(findings, this.policy);
-      // Mid-stream, blocking is no longer possible: what would block is redacted and logged.
-      if (decision.action !== 'allow') recordThreat(this.ctx, this.req, 'answer', { ...decision, action: decision.action === 'block' ? 'redact' : decision.action }, '', findings);
-    }
+    if (this.#last) for (const [key, held] of this.s.flushAll()) out.push(heldChunk(this.#last, key, held));
+    this.s.end();
     return out;
   }
 
-  #flush(index: number): string {
-    const r = this.#redactors.get(index);
-    if (!r) return '';
-    const held = r.flush();
-    return held;
+  #flushChoice(like: ChatCompletionChunk, index: number): ChatCompletionChunk[] {
+    const mine = (key: string) => key === `${index}` || key.startsWith(`${index}.`);
+    return this.s.flushAll(mine).map(([key, held]) => heldChunk(like, key, held));
   }
 }
 
-function contentChunk(like: ChatCompletionChunk, index: number, content: string): ChatCompletionChunk {
-  return { id: like.id, object: 'chat.completion.chunk', created: like.created, model: like.model, choices: [{ index, delta: { content }, finish_reason: null }] };
+/** A chunk carrying text a channel held back: `<choice>` is content, `<choice>.<tool>` arguments. */
+function heldChunk(like: ChatCompletionChunk, key: string, text: string): ChatCompletionChunk {
+  const [choice, tool] = key.split('.').map(Number);
+  const delta: ChatCompletionChunk['choices'][number]['delta'] = tool === undefined ? { content: text } : { tool_calls: [{ index: tool, function: { arguments: text } }] };
+  return { id: like.id, object: 'chat.completion.chunk', created: like.created, model: like.model, choices: [{ index: choice, delta, finish_reason: null }] };
 }
 
-function textOf(body: ChatCompletionRequest): string {
-  const last = body.messages[body.messages.length - 1];
-  if (!last) return '';
-  if (typeof last.content === 'string') return last.content;
-  if (Array.isArray(last.content)) return last.content.map((p) => (typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join(' ');
-  return '';
+/** Looks up a part's original text by its path, for audit excerpts. */
+function partText(parts: readonly TextPart[]): (path: string) => string | undefined {
+  const byPath = new Map(parts.map((p) => [p.path, p.text]));
+  return (path) => byPath.get(path);
 }
 
-function recordThreat(ctx: GatewayContext, req: FastifyRequest, direction: 'request' | 'answer', decision: Decision, text: string, findings: readonly Finding[]): void {
+/**
+ * The excerpt comes from the text part the first finding sits in, masking only the findings
+ * of that same part (offsets are relative to their own part).
+ */
+function excerptFor(findings: readonly Finding[], textAt: (path: string) => string | undefined): string | null {
+  for (const f of findings) {
+    const text = textAt(f.span.path);
+    if (text === undefined) continue;
+    return auditExcerpt(text, findings.filter((g) => g.span.path === f.span.path));
+  }
+  return null;
+}
+
+export function recordThreat(ctx: GatewayContext, req: FastifyRequest, direction: 'request' | 'answer', decision: Decision, findings: readonly Finding[], textAt: (path: string) => string | undefined): void {
   const categories = [...new Set(findings.map((f) => f.category))];
-  const excerpt = text ? auditExcerpt(text, findings) : null;
+  const excerpt = excerptFor(findings, textAt);
   ctx.repos.threats
     .insert({
       ts: Date.now(),

@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../../../core/errors.js';
 import type { ChatCompletionRequest, EmbeddingsRequest } from '../../../core/openai-types.js';
 import type { CompiledEndpoint, NativeProviderSpec } from '../../../providers/_shared/endpoint-whitelist.js';
+import { refuseAccountWide } from '../../../providers/_shared/account-wide.js';
 import { isRecord, num } from '../../../providers/_shared/translate.js';
 import { requireModel, requireScope } from '../../authenticate.js';
 import type { GatewayContext } from '../../context.js';
@@ -14,6 +15,7 @@ import { resolveUpstreamKey, type Custody, type UpstreamKey } from '../../custod
 import type { CallOutcome } from '../../forward.js';
 import { reserveLimits } from '../../steps/limits.js';
 import { guardRequest, policyFor } from '../../steps/guard.js';
+import { nativeAnswerGuard } from './answer-guard.js';
 import { forwardNative } from './forward-native.js';
 import { recordCall } from '../../steps/record-call.js';
 
@@ -49,6 +51,8 @@ export async function runNativeCall(
   else if (endpoint.method !== 'GET' && req.principal?.models) {
     throw errors.forbidden('This credential is limited to certain models; this endpoint names none, so it cannot be checked.', 'model_not_allowed');
   }
+  // A body field or header that loads stored account data passes only when its endpoint group is on.
+  refuseAccountWide(spec.id, spec.accountWide, body, req.headers, enabledGroups(ctx, spec.id));
   const provider = ctx.registry.get(spec.upstreamId ?? spec.id);
   if (!provider) throw errors.unknownProvider(spec.id);
 
@@ -63,11 +67,13 @@ export async function runNativeCall(
     }
   }
 
-  // The shield screens native prompts too, before anything is reserved or sent.
-  // (Native answers are passed through as they are: see docs/shield.md.)
+  // The shield screens native prompts too, before anything is reserved or sent, and the
+  // answers of the chat-shaped endpoints on their way back (answer-guard.ts).
+  const policy = policyFor(ctx, req);
+  const answerGuard = body && endpoint.method === 'POST' ? nativeAnswerGuard(ctx, req, policy, spec, endpoint, body) : null;
   if (body && endpoint.method === 'POST') {
     const format = spec.id === 'anthropic' ? 'anthropic' : spec.id === 'gemini' ? 'gemini' : 'openai';
-    body = guardRequest(ctx, req, body, policyFor(ctx, req), format);
+    body = guardRequest(ctx, req, body, policy, format);
   }
 
   const started = performance.now();
@@ -91,6 +97,7 @@ export async function runNativeCall(
       upstreamKey,
       clientHeaders: req.headers,
       totalTimeoutMs: ctx.config.upstream.totalTimeoutMs,
+      answerGuard,
     });
   } catch (err) {
     const e = err as { status?: number; code?: string };
@@ -113,6 +120,11 @@ export async function runNativeCall(
       estimateBody: estimateShape(usedModel, endpoint, body),
     });
   }
+}
+
+function enabledGroups(ctx: GatewayContext, provider: string): ReadonlySet<string> {
+  const settings = (ctx.config.providers as unknown as Record<string, { nativeEndpoints?: readonly string[] } | undefined>)[provider];
+  return new Set(settings?.nativeEndpoints ?? []);
 }
 
 function modelOf(endpoint: CompiledEndpoint, params: Readonly<Record<string, string>>, body: Record<string, unknown> | undefined): string | null {
