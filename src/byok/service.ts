@@ -14,6 +14,7 @@ import {
   type MasterKey,
   type SecretString,
 } from '../crypto/index.js';
+import type { MasterKeyRing } from '../keys/master-keys.js';
 import type { SplitKeyResolver } from '../server/context.js';
 import type { EventBus } from '../server/events.js';
 import type { Store } from '../store/connect.js';
@@ -31,7 +32,8 @@ declare module 'fastify' {
 
 export interface SplitKeyServiceOptions {
   store: Store;
-  masterKey: MasterKey;
+  /** The ring during a master-key rotation, so the server secret opens under either key. */
+  masterKey: MasterKey | MasterKeyRing;
   events: EventBus;
   flushIntervalMs?: number;
   onError?: (err: unknown) => void;
@@ -52,7 +54,7 @@ export class SplitKeyService implements SplitKeyResolver {
   readonly keys: SplitKeyRepository;
   readonly uses: UseCounter;
   readonly #store: Store;
-  readonly #masterKey: MasterKey;
+  readonly #masterKey: MasterKey | MasterKeyRing;
   readonly #events: EventBus;
   #secret: Promise<Buffer> | null = null;
 

@@ -1,13 +1,16 @@
 /**
- * `keygate split-key`: create (the provider key from standard input, so it stays out of shell
- * history and `ps`), list, revoke. The client part is printed once, at creation.
+ * `keygate split-key`: create and rotate (the provider key from standard input, so it stays out
+ * of shell history and `ps`), list, revoke. The client part is printed once, at creation or
+ * rotation.
  */
 import type { Command } from 'commander';
 import { SplitKeyRepository, SplitKeyService, splitKeyView, type SplitKeyView } from '../byok/index.js';
 import { isSplitKeyId, SecretString } from '../crypto/index.js';
+import { MasterKeyRing } from '../keys/master-keys.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import { openMasterKey } from '../server/gateway.js';
 import { EventBus } from '../server/events.js';
+import type { LoadedConfig } from '../config/load.js';
 import type { Store } from '../store/connect.js';
 import { ApiKeyRepository } from '../store/repositories/api-keys.js';
 import { IdentityRepository } from '../store/repositories/identities.js';
@@ -32,6 +35,30 @@ async function resolveOwner(store: Store, ref: string): Promise<string> {
   throw new Error(`--owner: no key with id '${ref.slice(0, 100)}' and no user with that id or name.`);
 }
 
+/** The provider key from standard input, checked like the API checks it. */
+async function readProviderKey(usage: string): Promise<SecretString> {
+  const plain = await readStdin();
+  if (!plain) throw new Error(`No provider key on standard input: pipe it in, e.g. ${usage} < key.txt`);
+  if (!/^[\x21-\x7e]+$/.test(plain) || plain.length > 4096) throw new Error('The provider key must be one line of printable characters without spaces.');
+  return SecretString.from(plain);
+}
+
+/** The service over the master-key ring, so it works during a master-key rotation too. */
+async function service(store: Store, loaded: LoadedConfig): Promise<SplitKeyService> {
+  const ring = new MasterKeyRing(await openMasterKey(loaded.dataDir, process.env), loaded.dataDir);
+  await ring.refresh();
+  return new SplitKeyService({ store, masterKey: ring, events: new EventBus() });
+}
+
+function printCreated(verb: string, out: { id: string; client_part: string; provider: string; owner: string }, json: boolean | undefined): void {
+  if (json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  else
+    process.stdout.write(
+      `${verb} split key ${out.id} (${out.provider}, owner ${out.owner}). The client part is shown once; the server does not keep it:\n\n` +
+        `  X-Partial-Key-Id: ${out.id}\n  X-Partial-Key:    ${out.client_part}\n\n`,
+    );
+}
+
 function print(v: SplitKeyView): void {
   const used = v.last_used_at ? `last used ${v.last_used_at}` : 'never used';
   process.stdout.write(`${v.id}  ${v.provider}  owner ${v.owner}  ${v.status}  created ${v.created_at}  ${used}  uses ${v.use_count}\n`);
@@ -51,18 +78,10 @@ export function registerSplitKeys(program: Command): void {
         const registry = new ProviderRegistry(loaded.config, process.env, () => null);
         if (!registry.get(opts.provider)) throw new Error(`--provider: '${opts.provider.slice(0, 64)}' is not a provider this gateway serves (${registry.all().map((p) => p.id).join(', ')}).`);
         const ownerId = await resolveOwner(store, opts.owner);
-        const plain = await readStdin();
-        if (!plain) throw new Error('No provider key on standard input: pipe it in, e.g. keygate split-key create ... < key.txt');
-        if (!/^[\x21-\x7e]+$/.test(plain) || plain.length > 4096) throw new Error('The provider key must be one line of printable characters without spaces.');
-        const masterKey = await openMasterKey(loaded.dataDir, process.env);
-        const made = await new SplitKeyService({ store, masterKey, events: new EventBus() }).create({ ownerId, provider: opts.provider, key: SecretString.from(plain) });
+        const key = await readProviderKey('keygate split-key create ...');
+        const made = await (await service(store, loaded)).create({ ownerId, provider: opts.provider, key });
         const out = { id: made.row.key_id, client_part: made.clientPart, provider: made.row.provider, owner: ownerId, created_at: new Date(made.row.created_at).toISOString() };
-        if (opts.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-        else
-          process.stdout.write(
-            `Created split key ${out.id} (${out.provider}, owner ${ownerId}). The client part is shown once; the server does not keep it:\n\n` +
-              `  X-Partial-Key-Id: ${out.id}\n  X-Partial-Key:    ${out.client_part}\n\n`,
-          );
+        printCreated('Created', out, opts.json);
       });
     });
 
@@ -77,6 +96,24 @@ export function registerSplitKeys(program: Command): void {
         const rows = (await new SplitKeyRepository(store).list(owner)).map(splitKeyView);
         if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else for (const r of rows) print(r);
+      });
+    });
+
+  cmd
+    .command('rotate')
+    .description('Replace the provider key of a split key (read from standard input): a new id and client part, printed once; the old pair stops working at once')
+    .argument('<id>')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }, c: Command) => {
+      await withStore(c, async (store, loaded) => {
+        const row = isSplitKeyId(id) ? await new SplitKeyRepository(store).find(id) : undefined;
+        if (!row) throw new Error(`No split key with id '${id.slice(0, 100)}'.`);
+        if (row.revoked_at !== null) throw new Error(`Split key ${row.key_id} is revoked; create a new one instead.`);
+        const key = await readProviderKey(`keygate split-key rotate ${row.key_id}`);
+        const made = await (await service(store, loaded)).rotate(row, key);
+        if (!made) throw new Error(`Split key ${row.key_id} changed while rotating (revoked or rotated elsewhere); list it and try again.`);
+        const out = { id: made.row.key_id, replaced: row.key_id, client_part: made.clientPart, provider: made.row.provider, owner: made.row.owner_id, created_at: new Date(made.row.created_at).toISOString() };
+        printCreated(`Rotated ${row.key_id} ->`, out, opts.json);
       });
     });
 

@@ -13,7 +13,7 @@ import type { MasterKeyRing } from './master-keys.js';
 import { ProviderKeyService, type EnvKeyReader } from './service.js';
 
 export { ProviderKeyService, NoKeyAvailableError, type RotationResult, type EnvKeyReader } from './service.js';
-export { MasterKeyRing, PREVIOUS_MASTER_KEY_FILE, NEW_MASTER_KEY_FILE } from './master-keys.js';
+export { MasterKeyRing, PREVIOUS_MASTER_KEY_FILE, NEW_MASTER_KEY_FILE, type PreviousKeyOutcome } from './master-keys.js';
 export { rewrapDatabase, keyIdInUse, SEALED_COLUMNS } from './rewrap.js';
 export { createSecretBackend } from './backend.js';
 export { secretsSchema, SECRET_BACKENDS, type SecretsConfig } from './config.js';

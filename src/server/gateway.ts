@@ -130,7 +130,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     knownProviders: registry.all().map((p) => p.id),
     knownModels: registry.all().flatMap((p) => p.models.map((m) => `${p.id}/${m}`)),
   });
-  const ops = createOperations({ store, config, masterKey, events, metrics, logger });
+  const ops = createOperations({ store, config, masterKey: masterKeys, events, metrics, logger });
   const ctx: GatewayContext = {
     config,
     dataDir: loaded.dataDir,
@@ -161,7 +161,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     logger,
   };
   // BYOK split keys: the server secret is loaded (or created) on first use.
-  ctx.splitKeys = new SplitKeyService({ store, masterKey, events: ctx.events, onError: (err) => logger.error({ err }, 'split-key use counts could not be written') });
+  ctx.splitKeys = new SplitKeyService({ store, masterKey: masterKeys, events: ctx.events, onError: (err) => logger.error({ err }, 'split-key use counts could not be written') });
   const app = await buildApp(ctx, { https: readTls(config.server.tls) });
 
   ops.start();
@@ -216,15 +216,8 @@ function encAwareKeyReader(env: NodeJS.ProcessEnv, ring: MasterKeyRing): KeyRead
     if (!v) return null;
     if (!isEncValue(v)) return SecretString.from(v);
     try {
-      return ring.current.decryptValue(v, name);
+      return ring.decryptValue(v, name);
     } catch (err) {
-      for (const other of ring.extra) {
-        try {
-          return other.decryptValue(v, name);
-        } catch {
-          /* not this one either */
-        }
-      }
       throw new ConfigError(err instanceof Error ? err.message : `${name}: the enc: value cannot be decrypted with the master key.`);
     }
   };
@@ -233,15 +226,21 @@ function encAwareKeyReader(env: NodeJS.ProcessEnv, ring: MasterKeyRing): KeyRead
 /**
  * The first start on a new master key finishes a rotation: values still sealed under the
  * previous key (written by an old process during the switch) are re-wrapped, then
- * master.key.previous, a copy of a retired key, is deleted.
+ * master.key.previous, a copy of a retired key, is deleted, unless an `enc:` value read at
+ * this start still needed it (deleting it would make the next start fail).
  */
 async function finishMasterKeyRotation(store: Store, ring: MasterKeyRing, logger: Logger): Promise<void> {
-  const done = await ring.confirmPrevious(async (id) => {
+  const r = await ring.confirmPrevious(async (id) => {
     if (!(await keyIdInUse(store, id))) return false;
     await rewrapDatabase(store, ring.openingKeys(), ring.current.envelopeKey());
     return keyIdInUse(store, id);
   });
-  if (done) logger.info({ masterKey: ring.current.id }, 'master-key rotation confirmed: every stored secret is under the current key; master.key.previous deleted');
+  if (r.outcome === 'deleted') logger.info({ masterKey: ring.current.id }, 'master-key rotation confirmed: every stored secret is under the current key; master.key.previous deleted');
+  if (r.outcome === 'kept' && r.encVars.length > 0)
+    logger.warn(
+      { masterKey: ring.current.id, previousKey: r.keyId, variables: r.encVars },
+      `master.key.previous kept: ${r.encVars.join(', ')} ${r.encVars.length === 1 ? 'is an enc: value' : 'are enc: values'} made under the previous master key; re-encrypt with \`keygate secrets encrypt\` under the current key and restart to finish the rotation`,
+    );
 }
 
 function readTls(tls: { certFile: string; keyFile: string } | undefined): { key: Buffer; cert: Buffer } | undefined {

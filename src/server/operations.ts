@@ -3,7 +3,8 @@
  * the events operators subscribe to go to webhooks; metrics are observed per request. All
  * of it happens after the fact and in batches: nothing here is awaited by a request.
  */
-import { openEnvelope, sealEnvelope, type MasterKey } from '../crypto/index.js';
+import { sealEnvelope, type MasterKey } from '../crypto/index.js';
+import { MasterKeyRing } from '../keys/master-keys.js';
 import { AuditLog } from '../usage/audit/index.js';
 import type { GatewayMetrics } from '../usage/metrics.js';
 import { WEBHOOK_EVENTS, WebhookDispatcher, type Sealer, type WebhookEventType } from '../usage/webhooks/index.js';
@@ -14,16 +15,21 @@ import type { Logger } from './logger.js';
 
 const WEBHOOK_TYPES = new Set<string>(WEBHOOK_EVENTS);
 
-/** Webhook secrets at rest: AES-256-GCM under the master key, bound to their purpose. */
-export function masterKeySealer(masterKey: MasterKey): Sealer {
+/**
+ * Webhook secrets at rest: AES-256-GCM under the master key, bound to their purpose. Opened
+ * with the whole ring, so a `keygate master-key rotate` under a running gateway (rows
+ * re-wrapped under a key it did not start with) does not fail its deliveries.
+ */
+export function masterKeySealer(keys: MasterKey | MasterKeyRing): Sealer {
   const aad = 'keygate webhook secret';
+  const ring = MasterKeyRing.of(keys);
   return {
-    seal: (plain) => sealEnvelope(masterKey.envelopeKey(), plain, aad),
-    open: (sealed) => openEnvelope([masterKey.envelopeKey()], sealed, aad).toString('utf8'),
+    seal: (plain) => sealEnvelope(ring.current.envelopeKey(), plain, aad),
+    open: (sealed) => ring.open(sealed, aad).toString('utf8'),
   };
 }
 
-export function createOperations(deps: { store: Store; config: KeygateConfig; masterKey: MasterKey; events: EventBus; metrics: GatewayMetrics; logger: Logger }) {
+export function createOperations(deps: { store: Store; config: KeygateConfig; masterKey: MasterKey | MasterKeyRing; events: EventBus; metrics: GatewayMetrics; logger: Logger }) {
   const { store, config, events, metrics, logger } = deps;
   const audit = new AuditLog(store, { onError: (err, lost) => logger.error({ err, lost }, 'audit batch could not be written') });
   const webhooks = new WebhookDispatcher(store, {

@@ -1,13 +1,20 @@
-/** The master key on first start, enc: provider keys (ours and Python's), and what a bad one does. */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+/**
+ * The master key on first start, enc: provider keys (ours and Python's), what a bad one does,
+ * and `keygate master-key rotate` under a running gateway (webhooks, split keys, enc: values).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load.js';
 import { generateMasterKey, MasterKey } from '../../src/crypto/index.js';
 import { startGateway } from '../../src/server/gateway.js';
-import { logSink, recordSecret } from '../support/artifacts.js';
+import { verifyWebhookSignature } from '../../src/usage/webhooks/index.js';
+import { logSink, recordOutput, recordSecret } from '../support/artifacts.js';
 import { startTestGateway } from '../support/gateway.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
@@ -92,5 +99,117 @@ describe('master key', () => {
     );
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toContain('KEYGATE_MASTER_KEY');
+  });
+});
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const CLI = [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cli/main.ts')];
+
+/** `shows`: the run prints a secret once by design (a split key's client part); not scanned. */
+function cli(args: string[], env: Record<string, string>, stdin = '', shows = false): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [...CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => {
+      if (!shows) recordOutput('master-key-cli', stdout + stderr);
+      done({ code, stdout, stderr });
+    });
+    child.stdin.end(stdin);
+  });
+}
+
+describe('master-key rotate under running gateways', { timeout: 240_000 }, () => {
+  it('webhook deliveries and split keys keep working; enc: values keep master.key.previous until re-encrypted', async () => {
+    const oldMaster = recordSecret(generateMasterKey());
+    const userKey = recordSecret(`sk-proj-${randomBytes(24).toString('base64url')}`);
+    const received: Array<{ body: string; signature: string | undefined }> = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ body, signature: req.headers['x-keygate-signature'] as string | undefined });
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const base = { KEY_MODE: 'server', OPENAI_API_KEY: PROVIDER_KEY, OPENAI_BASE_URL: mock.url };
+    const gw = await startTestGateway({ label: 'mk-rotate-a', env: { ...base, KEYGATE_MASTER_KEY: oldMaster }, config: { webhooks: { allowPrivateTargets: true, allowHttp: true } } });
+    const dataDir = gw.dataDir;
+    const cliEnv = { KEYGATE_DATA_DIR: dataDir, KEYGATE_CONFIG: join(dataDir, 'keygate.yaml'), KEYGATE_MASTER_KEY: oldMaster };
+    const others: Array<{ close(): Promise<void> }> = [];
+    try {
+      const { endpoint, secret: hookSecret } = await gw.ctx.ops.webhooks.endpoints.create({ url: hookUrl, events: ['key.created'] });
+      recordSecret(hookSecret);
+      const { record: user, key: userBearer } = await gw.ctx.repos.keys.create({ name: 'byok-user' });
+      recordSecret(userBearer);
+      // Made by another process: this gateway has not loaded the split-key server secret yet.
+      const made = await cli(['split-key', 'create', '--owner', user.id, '--provider', 'openai', '--json'], cliEnv, `${userKey}\n`, true);
+      expect(made.code, made.stderr).toBe(0);
+      const split = JSON.parse(made.stdout) as { id: string; client_part: string };
+      recordSecret(split.client_part);
+
+      const rotated = await cli(['master-key', 'rotate'], cliEnv);
+      expect(rotated.code, rotated.stderr).toBe(0);
+      const newMaster = recordSecret(readFileSync(join(dataDir, 'master.key.new'), 'utf8').trim());
+      const newId = MasterKey.fromFernetKey(newMaster).id;
+      expect(newId).not.toBe(gw.ctx.masterKey.id);
+      const sealed = await gw.ctx.store.db.selectFrom('webhook_endpoints').select('secret').execute();
+      expect(sealed.every((r) => r.secret.startsWith(`kge1.${newId}.`))).toBe(true);
+
+      // The running gateway (still on the old key) signs a delivery with the endpoint's secret.
+      await gw.ctx.ops.webhooks.emit('key.created', { actor: 'test', target: user.id, outcome: 'success' });
+      await gw.ctx.ops.webhooks.runOnce();
+      const { items } = await gw.ctx.ops.webhooks.deliveries(endpoint.id);
+      expect(items.map((d) => [d.status, d.lastError])).toEqual([['succeeded', null]]);
+      expect(verifyWebhookSignature(received.at(-1)?.signature, received.at(-1)!.body, hookSecret)).toBe(true);
+
+      // ... and opens the split key (its server secret is now sealed under the new key).
+      const useSplit = (url: string) =>
+        fetch(`${url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${userBearer}`, 'X-Partial-Key-Id': split.id, 'X-Partial-Key': split.client_part },
+          body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }),
+        });
+      const a = await useSplit(gw.url);
+      recordOutput('master-key', await a.text());
+      expect(a.status).toBe(200);
+      expect(mock.last().headers.authorization).toBe(`Bearer ${userKey}`);
+
+      // A gateway started after the rotation with the old KEYGATE_MASTER_KEY still in its environment.
+      const late = await startTestGateway({ label: 'mk-rotate-late', env: { ...base, KEYGATE_DATA_DIR: dataDir, KEYGATE_MASTER_KEY: oldMaster } });
+      others.push(late);
+      expect(late.ctx.masterKey.id).toBe(gw.ctx.masterKey.id);
+      const b = await useSplit(late.url);
+      recordOutput('master-key', await b.text());
+      expect(b.status).toBe(200);
+      expect(mock.last().headers.authorization).toBe(`Bearer ${userKey}`);
+      await late.close();
+      others.pop();
+
+      // Restart on the new key with an enc: value made under the old one: it still opens, and
+      // master.key.previous is kept (and the log says why), so the next restart works too.
+      const encOld = MasterKey.fromFernetKey(oldMaster).encryptValue(PROVIDER_KEY);
+      for (const label of ['mk-rotate-new-1', 'mk-rotate-new-2']) {
+        const next = await startTestGateway({ label, env: { ...base, OPENAI_API_KEY: encOld, KEYGATE_DATA_DIR: dataDir, KEYGATE_MASTER_KEY: newMaster } });
+        others.push(next);
+        expect(next.ctx.masterKey.id).toBe(newId);
+        expect(existsSync(join(dataDir, 'master.key.previous'))).toBe(true);
+        const warn = next.logLines().find((l) => l.includes('master.key.previous kept'));
+        expect(warn).toContain('OPENAI_API_KEY');
+        const r = await chat(next.url, gw.adminKey);
+        expect(r.status).toBe(200);
+        expect(mock.last().headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`);
+        await next.close();
+        others.pop();
+      }
+    } finally {
+      for (const o of others) await o.close();
+      await gw.stop();
+      await new Promise<void>((r) => receiver.close(() => r()));
+    }
   });
 });

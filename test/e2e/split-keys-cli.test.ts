@@ -17,6 +17,7 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 const CLI = [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cli/main.ts')];
 const SERVER_KEY = recordSecret(`sk-proj-${randomBytes(30).toString('base64url')}`);
 const USER_KEY = recordSecret(`sk-proj-${randomBytes(30).toString('base64url')}`);
+const USER_KEY_2 = recordSecret(`sk-proj-${randomBytes(30).toString('base64url')}`);
 
 interface Run {
   code: number | null;
@@ -97,11 +98,33 @@ describe('keygate split-key', { timeout: 90_000 }, () => {
     expect(mock.last().headers.authorization).toBe(`Bearer ${USER_KEY}`);
   });
 
+  it('rotate replaces the provider key: a new id and part printed once, the old pair refused at once', async () => {
+    const r = await run(['split-key', 'rotate', made.id, '--json'], env, `${USER_KEY_2}\n`, true);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const next = JSON.parse(r.stdout) as typeof made & { replaced: string };
+    recordSecret(next.client_part);
+    expect(next.replaced).toBe(made.id);
+    expect(next.id).not.toBe(made.id);
+    expect(next.owner).toBe(keyId);
+    expect(r.stdout).not.toContain(USER_KEY_2);
+    const use = (c: { id: string; client_part: string }) =>
+      new OpenAI({ apiKey: appKey, baseURL: `${gw.url}/v1`, maxRetries: 0, defaultHeaders: { 'X-Partial-Key-Id': c.id, 'X-Partial-Key': c.client_part } }).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    await use(next);
+    expect(mock.last().headers.authorization).toBe(`Bearer ${USER_KEY_2}`);
+    const old = await use(made).catch((e: unknown) => e);
+    expect((old as APIError).status).toBe(401);
+    const again = await run(['split-key', 'rotate', made.id], env, `${USER_KEY_2}\n`);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/is revoked/);
+    made = next;
+  });
+
   it('list shows it without key material; revoke stops it at the next request', async () => {
     const l = await run(['split-key', 'list', '--owner', keyId, '--json'], env);
     expect(l.code).toBe(0);
     const rows = JSON.parse(l.stdout) as Array<{ id: string; status: string; provider: string }>;
-    expect(rows).toEqual([expect.objectContaining({ id: made.id, status: 'active', provider: 'openai' })]);
+    expect(rows.filter((x) => x.status === 'active')).toEqual([expect.objectContaining({ id: made.id, status: 'active', provider: 'openai' })]);
     expect(l.stdout).not.toContain(made.client_part);
     expect(l.stdout).not.toContain(USER_KEY);
 
