@@ -17,6 +17,7 @@ import type { ResolvedProvider } from '../../../providers/registry.js';
 import { upstreamFailure, type UpstreamClient, type UpstreamResponse } from '../../../upstream/http-client.js';
 import type { UpstreamKey } from '../../custody.js';
 import type { CallOutcome } from '../../forward.js';
+import type { NativeAnswerGuard } from './answer-guard.js';
 import { writeOrWait } from '../../stream-write.js';
 
 export interface NativeForwardInput {
@@ -32,6 +33,8 @@ export interface NativeForwardInput {
   upstreamKey: UpstreamKey;
   clientHeaders: Record<string, string | string[] | undefined>;
   totalTimeoutMs: number;
+  /** The shield on the answer (null: passed through as the provider wrote it). */
+  answerGuard?: NativeAnswerGuard | null;
 }
 
 // Upstream content types relayed as they are; anything else is sent as opaque bytes.
@@ -102,15 +105,31 @@ async function bodyBack(res: UpstreamResponse, reply: FastifyReply, input: Nativ
   const bytes = Buffer.from(await res.body.arrayBuffer());
   const type = String(res.headers['content-type'] ?? '');
   let usage: Usage | null = null;
+  let parsed: unknown;
   if (/json/i.test(type)) {
     try {
-      usage = input.spec.usageFromJson(JSON.parse(bytes.toString('utf8')));
+      parsed = JSON.parse(bytes.toString('utf8'));
+      usage = input.spec.usageFromJson(parsed);
     } catch {
       // not JSON after all: relayed as it came, without usage
     }
   }
+  let out: Buffer | string = bytes;
+  if (input.answerGuard && (parsed !== undefined || /^text\//i.test(type))) {
+    // Unparseable text is screened as one string, so a broken body cannot carry a secret past.
+    try {
+      const guarded = input.answerGuard.json(parsed !== undefined ? parsed : bytes.toString('utf8'));
+      if (guarded !== null) out = typeof guarded === 'string' ? guarded : JSON.stringify(guarded);
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      // Blocked: the answer was paid for (usage kept), but the client gets the provider-shaped 403.
+      reply.code(err.status).header('content-type', 'application/json; charset=utf-8');
+      await reply.send(JSON.stringify(input.spec.errorBody(nativeError(err))));
+      return { status: err.status, usage, errorCode: err.code };
+    }
+  }
   reply.code(res.statusCode).header('content-type', SAFE_CONTENT_TYPE.test(type) ? type : 'application/octet-stream');
-  await reply.send(bytes);
+  await reply.send(out);
   return { status: res.statusCode, usage, errorCode: null };
 }
 
@@ -125,24 +144,33 @@ async function streamBack(res: UpstreamResponse, reply: FastifyReply, input: Nat
   void reply.send(out);
   const parser = ndjson ? new NdjsonParser() : new SseParser();
   const tap = input.spec.usageTap();
+  const guard = input.answerGuard?.stream() ?? null;
   const write = (text: string) => writeOrWait(out, text, abort.signal);
   const emit = async (ev: SseEvent) => {
     tap.event(ev);
     if (input.hideUsageChunk && isUsageOnlyChunk(ev.data)) return;
-    await write(ndjson ? `${ev.data}\n` : formatSse(ev));
+    for (const e of guard ? guard.event(ev) : [ev]) await write(ndjson ? `${e.data}\n` : formatSse(e));
+  };
+  // Held-back text (already redacted) goes out before the stream ends; the threat is recorded.
+  const finish = async (send: boolean) => {
+    const held = guard ? guard.end() : [];
+    if (send) for (const e of held) await write(ndjson ? `${e.data}\n` : formatSse(e));
   };
   try {
     for await (const piece of res.body) for (const ev of parser.push(piece as Buffer)) await emit(ev);
     for (const ev of parser.end()) await emit(ev);
+    await finish(true);
     out.end();
     return { status: 200, usage: tap.usage(), errorCode: null };
   } catch (err) {
     if (abort.signal.aborted && reply.raw.destroyed) {
+      await finish(false);
       out.destroy();
       return { status: 499, usage: tap.usage(), errorCode: 'client_closed' };
     }
     // Headers are gone: the failure is told in-band, in the provider's own error shape.
     const ge = upstreamFailure(err, input.provider.adapter.displayName);
+    await finish(!out.destroyed).catch(() => undefined);
     out.end(input.spec.streamErrorEvent(nativeError(ge)));
     return { status: ge.status, usage: tap.usage(), errorCode: ge.code };
   }
