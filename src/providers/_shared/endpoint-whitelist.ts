@@ -6,6 +6,7 @@
  */
 import type { SseEvent } from '../../core/provider.js';
 import type { Usage } from '../../core/openai-types.js';
+import type { AccountWideRef } from './account-wide.js';
 
 export type NativeMethod = 'GET' | 'POST';
 
@@ -43,6 +44,8 @@ export interface NativeProviderSpec {
   /** SSE or NDJSON. */
   streamFormat: 'sse' | 'ndjson';
   endpoints: readonly NativeEndpoint[];
+  /** Body fields and headers that reach account-wide data on default-open endpoints: refused unless their group is enabled. */
+  accountWide?: readonly AccountWideRef[];
   /** Client headers forwarded upstream (besides content-type and accept), with their value shape. */
   forwardHeaders?: Readonly<Record<string, RegExp>>;
   /** Usage from a JSON answer. */

@@ -5,6 +5,7 @@
  */
 import type { Usage } from '../../core/openai-types.js';
 import type { NativeEndpoint, NativeProviderSpec, UsageTap } from '../_shared/endpoint-whitelist.js';
+import type { AccountWideRef } from '../_shared/account-wide.js';
 import { isRecord } from '../_shared/translate.js';
 import { mapUsage } from './usage.js';
 
@@ -56,8 +57,16 @@ function usageTap(): UsageTap {
   };
 }
 
+// A file uploaded to the account (a `file` source), the files beta, a reused code-execution container.
+const accountWide: readonly AccountWideRef[] = [
+  { group: 'files', bodyKey: 'file_id' },
+  { group: 'files', bodyKey: 'container', topLevel: true },
+  { group: 'files', header: 'anthropic-beta', value: /files-api/i },
+];
+
 export const anthropicNativeSpec: NativeProviderSpec = {
   id: 'anthropic',
+  accountWide,
   keyHeaders: ['x-api-key', 'authorization'],
   bridgePrefix: '/v1',
   streamFormat: 'sse',

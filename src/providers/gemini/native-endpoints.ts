@@ -6,6 +6,7 @@
  */
 import type { Usage } from '../../core/openai-types.js';
 import type { NativeEndpoint, NativeProviderSpec, UsageTap } from '../_shared/endpoint-whitelist.js';
+import type { AccountWideRef } from '../_shared/account-wide.js';
 import { isRecord } from '../_shared/translate.js';
 import { mapUsage } from './usage.js';
 
@@ -60,8 +61,17 @@ function usageTap(): UsageTap {
   };
 }
 
+// Cached contents and uploaded files, named from a generate body (the API takes both spellings).
+const accountWide: readonly AccountWideRef[] = [
+  { group: 'cachedContents', bodyKey: 'cachedContent' },
+  { group: 'cachedContents', bodyKey: 'cached_content' },
+  { group: 'files', bodyKey: 'fileUri' },
+  { group: 'files', bodyKey: 'file_uri' },
+];
+
 export const geminiNativeSpec: NativeProviderSpec = {
   id: 'gemini',
+  accountWide,
   keyHeaders: ['x-goog-api-key'],
   bridgePrefix: '/v1beta',
   streamFormat: 'sse',

@@ -5,6 +5,7 @@
  */
 import type { Usage } from '../../core/openai-types.js';
 import type { NativeEndpoint, NativeError, NativeProviderSpec, UsageTap } from '../_shared/endpoint-whitelist.js';
+import type { AccountWideRef } from '../_shared/account-wide.js';
 import { isRecord, num } from '../_shared/translate.js';
 
 const LIST_QUERY = { limit: /^\d{1,4}$/, after: /^[A-Za-z0-9_-]{1,128}$/, order: ['asc', 'desc'] };
@@ -72,8 +73,18 @@ function errorBody(e: NativeError): unknown {
   return { error: { message: e.message, type: e.type || errorType(e.status), param: null, code: e.code } };
 }
 
+// Stored responses and conversations, uploaded files and vector stores, named from a body.
+const accountWide: readonly AccountWideRef[] = [
+  { group: 'stored_responses', bodyKey: 'previous_response_id', topLevel: true },
+  { group: 'stored_responses', bodyKey: 'conversation', topLevel: true },
+  { group: 'stored_responses', bodyKey: 'type', equals: 'item_reference' },
+  { group: 'files', bodyKey: 'file_id' },
+  { group: 'files', bodyKey: 'vector_store_ids' },
+];
+
 export const openaiNativeSpec: NativeProviderSpec = {
   id: 'openai',
+  accountWide,
   versionInBaseUrl: '/v1',
   keyHeaders: ['authorization', 'api-key'],
   bridgePrefix: '/v1',
