@@ -103,7 +103,19 @@ export function goals(rs: readonly Row[], r: Ratios, soakFlat: boolean | null): 
       met: cpu === null ? null : cpu < 100,
     });
   }
-  for (const kg of rs.filter((x) => x.id.startsWith('keygate') && x.id !== 'keygate-open' && x.status === 'ok')) {
+  const withRedis = rs.find((x) => x.id === 'keygate-redis' && x.status === 'ok');
+  if (withRedis && open) {
+    const d = withRedis.addedP50C1 !== null && open.addedP50C1 !== null ? withRedis.addedP50C1 - open.addedP50C1 : null;
+    const cpu = withRedis.cpuUsC16 !== null && open.cpuUsC16 !== null ? withRedis.cpuUsC16 - open.cpuUsC16 : null;
+    // Reported, not judged: a Redis round trip per request is the price of limits shared by replicas.
+    out.push({
+      gateway: 'keygate-redis',
+      target: 'auth + Redis limits, added per request (vs auth off; reported)',
+      value: `CPU ${cpu === null ? 'n/a' : `${(cpu / 1000).toFixed(3)} ms`}/req; p50 c=1 ${f(d)}`,
+      met: null,
+    });
+  }
+  for (const kg of rs.filter((x) => x.id.startsWith('keygate') && x.id !== 'keygate-open' && x.id !== 'keygate-redis' && x.status === 'ok')) {
     const tf = r[`${kg.id}/floor`];
     const tp = r[`${kg.id}/portkey`];
     const d50 = kg.addedP50C1 !== null && floor?.addedP50C1 != null ? kg.addedP50C1 - floor.addedP50C1 : null;

@@ -10,8 +10,8 @@ import { cpuMs, rssMb, startChild, stopChild, type Started } from './children.js
 import { ensurePortkey, PORTKEY_ENTRY } from './peer.js';
 import { freshBenchDatabase } from './postgres.js';
 
-export type TargetId = 'direct' | 'floor' | 'keygate-sqlite' | 'keygate-open' | 'keygate-pg' | 'portkey';
-export const TARGET_IDS: readonly TargetId[] = ['direct', 'floor', 'keygate-sqlite', 'keygate-open', 'keygate-pg', 'portkey'];
+export type TargetId = 'direct' | 'floor' | 'keygate-sqlite' | 'keygate-open' | 'keygate-redis' | 'keygate-pg' | 'portkey';
+export const TARGET_IDS: readonly TargetId[] = ['direct', 'floor', 'keygate-sqlite', 'keygate-open', 'keygate-redis', 'keygate-pg', 'portkey'];
 
 export const TARGET_LABELS: Record<TargetId, string> = {
   direct: 'direct (mock upstream)',
@@ -19,6 +19,8 @@ export const TARGET_LABELS: Record<TargetId, string> = {
   'keygate-sqlite': 'keygate, SQLite',
   // The same gateway with gateway auth and limits off: the difference is their cost.
   'keygate-open': 'keygate, SQLite, auth + limits off',
+  // keygate-sqlite with its limit counters in Redis: against keygate-open, the cost of auth + Redis limits.
+  'keygate-redis': 'keygate, SQLite + Redis limits',
   'keygate-pg': 'keygate, PostgreSQL + Redis',
   portkey: 'Portkey gateway',
 };
@@ -90,9 +92,14 @@ export async function startTarget(id: TargetId, o: TargetOptions): Promise<Start
       }
       case 'keygate-sqlite':
       case 'keygate-open':
+      case 'keygate-redis':
       case 'keygate-pg': {
         // SQLite run: in-process limits, even if the shell has REDIS_URL set.
         const env: Record<string, string> = { UPSTREAM_ORIGIN: o.mockOrigin, REDIS_URL: '', ...(id === 'keygate-open' ? { BENCH_OPEN: '1' } : {}) };
+        if (id === 'keygate-redis') {
+          if (!o.redisUrl) return { ok: false, reason: 'no Redis (set REDIS_URL)' };
+          env.REDIS_URL = o.redisUrl;
+        }
         if (id === 'keygate-pg') {
           const db = await freshBenchDatabase();
           if (!db.ok) return { ok: false, reason: db.reason };
