@@ -14,7 +14,7 @@ import { makeSecurityHeaders } from './hardening/security-headers.js';
 import { isHttpsRequest, makeNetworkStep } from './steps/network.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
-import { buildOpenApi, collectRoutes } from './openapi.js';
+import { buildOpenApi, collectRoutes, documented } from './openapi.js';
 import { createRequire } from 'node:module';
 import { openAIRoutes } from './routes/openai-api.js';
 import { usageRoutes } from './routes/usage.js';
@@ -73,7 +73,8 @@ export async function buildApp(ctx: GatewayContext, opts: AppOptions = {}): Prom
   await app.register((scope) => authTokenRoutes(scope, ctx));
   // Built once, after every route is registered; public, like any API description.
   let openapi: Record<string, unknown> | null = null;
-  app.get('/openapi.json', async () => (openapi ??= buildOpenApi(routes, packageVersion())));
+  const openapiDoc = documented({ summary: 'This document', public: true, responses: { 200: { description: 'The OpenAPI 3.1 document', content: { 'application/json': null } } } });
+  app.get('/openapi.json', openapiDoc, async () => (openapi ??= buildOpenApi(routes, packageVersion())));
   return app;
 }
 

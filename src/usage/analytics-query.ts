@@ -2,6 +2,7 @@
  * Query-string parameters of the analytics endpoints, checked once here for the admin and
  * the public routes alike: an unknown or malformed parameter is a 400 that names it.
  */
+import { z } from 'zod';
 import { errors } from '../core/errors.js';
 import { DAY_MS, DIMENSIONS, type AnalyticsFilter, type Dimension } from './analytics.js';
 import { HOUR_MS } from './rollup.js';
@@ -75,4 +76,24 @@ export function parseAnalyticsQuery(raw: unknown, spec: QuerySpec, now = Date.no
   }
   if (spec.extra.includes('format')) out.format = str.format === undefined ? 'json' : oneOf('format', str.format, ['csv', 'json'] as const);
   return out;
+}
+
+/**
+ * The same parameters as a zod object, for the OpenAPI document only (parseAnalyticsQuery
+ * above stays the check, with its own messages).
+ */
+export function analyticsQueryDoc(spec: QuerySpec): z.ZodObject {
+  const time = z.string().describe('epoch milliseconds or an ISO date');
+  const dims = (spec.dimensions ?? (Object.keys(DIMENSIONS) as Dimension[])).join(',');
+  const shape: Record<string, z.ZodType> = { from: time.optional().describe('default: 7 days before to'), to: time.optional().describe('default: now') };
+  for (const f of spec.filters ?? FILTERS) shape[f] = z.string().max(200).optional();
+  const extra: Record<QuerySpec['extra'][number], z.ZodType> = {
+    group_by: z.string().optional().describe(`comma-separated dimensions: ${dims}`),
+    bucket: z.enum(['hour', 'day']).optional(),
+    by: z.enum(['cost', 'tokens', 'requests']).optional(),
+    limit: z.string().regex(/^\d{1,4}$/).optional().describe('1 to 1000, default 10'),
+    format: z.enum(['csv', 'json']).optional(),
+  };
+  for (const e of spec.extra) shape[e] = extra[e];
+  return z.object(shape).strict();
 }

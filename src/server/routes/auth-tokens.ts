@@ -13,6 +13,8 @@ import { hasScope } from '../../auth/scopes.js';
 import { GatewayError, errors } from '../../core/errors.js';
 import { makeAuthenticate } from '../authenticate.js';
 import type { GatewayContext } from '../context.js';
+import { issuedTokenSchema, revokedSchema } from '../api-schemas.js';
+import { documented } from '../openapi.js';
 import { appSecretMatches } from './admin/app-secrets.js';
 import { issueFor, revocationTarget, type TokenHolder } from './admin/token-ops.js';
 import { parseWith } from './admin/validation.js';
@@ -78,7 +80,7 @@ export async function authTokenRoutes(app: FastifyInstance, ctx: GatewayContext)
     throw noProof();
   }
 
-  app.post('/auth/token', async (req: FastifyRequest, reply: FastifyReply) => {
+  app.post('/auth/token', documented({ summary: 'A signed token for a key (Authorization) or an app and its secret', public: true, body: tokenBody, responses: { 200: issuedTokenSchema }, errors: [401, 403] }), async (req: FastifyRequest, reply: FastifyReply) => {
     const body = parseWith(tokenBody, req.body);
     if (body.scopes !== undefined && body.scope !== undefined) throw errors.invalidBody("Invalid request: give 'scopes' or 'scope', not both.", 'scope');
     const holder = await holderOf(req, body);
@@ -103,7 +105,7 @@ export async function authTokenRoutes(app: FastifyInstance, ctx: GatewayContext)
    * An admin may revoke any token; a token may revoke itself (the body may then be empty);
    * a key may revoke a token it obtained, by giving that token.
    */
-  app.post('/auth/revoke', async (req: FastifyRequest) => {
+  app.post('/auth/revoke', documented({ summary: 'Revoke a token (your own, or any with the admin scope)', body: revokeBody, responses: { 200: revokedSchema } }), async (req: FastifyRequest) => {
     await authenticate(req);
     const p = req.principal;
     if (!p) throw errors.forbidden('Revocation needs gateway auth.', 'forbidden');

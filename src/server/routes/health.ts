@@ -1,11 +1,13 @@
 /** Liveness and readiness. Neither needs auth, and neither says anything secret. */
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
+import { healthSchema, readySchema } from '../api-schemas.js';
+import { documented } from '../openapi.js';
 
 export async function healthRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', documented({ summary: 'Liveness', public: true, responses: { 200: healthSchema } }), async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', documented({ summary: 'Readiness: store, providers, secret backend', public: true, responses: { 200: readySchema, 503: readySchema } }), async (_req, reply) => {
     const checks: Record<string, { ok: boolean; detail?: string }> = {};
     try {
       await ctx.store.ping();

@@ -7,6 +7,8 @@ import type { Custody } from '../custody.js';
 import type { CallOutcome, Endpoint } from '../forward.js';
 import { callWithResilience } from '../resilient-call.js';
 import { chatCompletionBodySchema, embeddingsBodySchema } from '../schemas.js';
+import { chatCompletionSchema, embeddingsSchema, modelListSchema } from '../api-schemas.js';
+import { documented } from '../openapi.js';
 import { reserveLimits, type LimitHold } from '../steps/limits.js';
 import { recordCall } from '../steps/record-call.js';
 import { guardRequest, makeAnswerGuard, policyFor } from '../steps/guard.js';
@@ -56,10 +58,16 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
       }
     };
 
-  app.post('/v1/chat/completions', { schema: { body: chatCompletionBodySchema } }, call('chat'));
-  app.post('/v1/embeddings', { schema: { body: embeddingsBodySchema } }, call('embeddings'));
+  const upstreamErrors = [404, 413, 502, 503, 504];
+  const chatDoc = documented({
+    summary: 'Chat completion, OpenAI-compatible (any configured provider)',
+    responses: { 200: { description: 'The completion, or with stream: true the SSE stream', content: { 'application/json': chatCompletionSchema, 'text/event-stream': null } } },
+    errors: upstreamErrors,
+  });
+  app.post('/v1/chat/completions', { schema: { body: chatCompletionBodySchema }, ...chatDoc }, call('chat'));
+  app.post('/v1/embeddings', { schema: { body: embeddingsBodySchema }, ...documented({ summary: 'Embeddings, OpenAI-compatible', responses: { 200: embeddingsSchema }, errors: upstreamErrors }) }, call('embeddings'));
 
-  app.get('/v1/models', async (req) => {
+  app.get('/v1/models', documented({ summary: 'Models this credential may use', responses: { 200: modelListSchema } }), async (req) => {
     requireScope(req, 'read');
     const created = 0;
     return { object: 'list', data: ctx.registry.listModels().map((m) => ({ id: m.id, object: 'model', created, owned_by: m.owned_by })) };

@@ -9,6 +9,8 @@ import { isSplitKeyId, SecretString } from '../../crypto/index.js';
 import { errors } from '../../core/errors.js';
 import { makeAuthenticate, requireScope } from '../authenticate.js';
 import type { GatewayContext } from '../context.js';
+import { createdSplitKeySchema, rotatedSplitKeySchema, splitKeyListSchema, splitKeyViewSchema } from '../api-schemas.js';
+import { documented } from '../openapi.js';
 import { adminEvent } from './admin/common.js';
 import { parseWith } from './admin/validation.js';
 
@@ -48,7 +50,7 @@ export async function splitKeyRoutes(app: FastifyInstance, ctx: GatewayContext):
     return { id: made.row.key_id, client_part: made.clientPart, provider: made.row.provider, created_at: new Date(made.row.created_at).toISOString() };
   };
 
-  app.post('/v1/split-keys', async (req, reply) => {
+  app.post('/v1/split-keys', documented({ summary: 'Split a provider key (the client part is in this response only)', body: createBody, responses: { 201: createdSplitKeySchema }, errors: [503] }), async (req, reply) => {
     const { svc, owner } = caller(req);
     const body = parseWith(createBody, req.body);
     if (!ctx.registry.get(body.provider)) {
@@ -60,13 +62,13 @@ export async function splitKeyRoutes(app: FastifyInstance, ctx: GatewayContext):
     return shownOnce(reply, made, 201);
   });
 
-  app.get('/v1/split-keys', async (req) => {
+  app.get('/v1/split-keys', documented({ summary: "The caller's split keys", responses: { 200: splitKeyListSchema }, errors: [503] }), async (req) => {
     const { svc, owner } = caller(req);
     const rows = await svc.keys.list(owner);
     return { object: 'list', data: rows.map(splitKeyView) };
   });
 
-  app.post('/v1/split-keys/:id/rotate', async (req, reply) => {
+  app.post('/v1/split-keys/:id/rotate', documented({ summary: 'Replace a split key with a new one', params: idParams, body: rotateBody, responses: { 201: rotatedSplitKeySchema }, errors: [404, 409, 503] }), async (req, reply) => {
     const { svc, owner } = caller(req);
     const row = await ownKey(svc, owner, req);
     const body = parseWith(rotateBody, req.body);
@@ -76,7 +78,7 @@ export async function splitKeyRoutes(app: FastifyInstance, ctx: GatewayContext):
     return { ...shownOnce(reply, made, 201), replaces: row.key_id };
   });
 
-  app.delete('/v1/split-keys/:id', async (req) => {
+  app.delete('/v1/split-keys/:id', documented({ summary: 'Revoke a split key', params: idParams, responses: { 200: splitKeyViewSchema }, errors: [404, 503] }), async (req) => {
     const { svc, owner } = caller(req);
     const row = await ownKey(svc, owner, req);
     if (await svc.keys.revoke(row.key_id)) adminEvent(ctx, req, 'admin.action', row.key_id, { action: 'split_key.revoked', provider: row.provider, owner });

@@ -7,10 +7,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errors } from '../../core/errors.js';
 import { UsageAnalytics, type AnalyticsFilter } from '../../usage/analytics.js';
-import { parseAnalyticsQuery } from '../../usage/analytics-query.js';
+import { analyticsQueryDoc, parseAnalyticsQuery, type QuerySpec } from '../../usage/analytics-query.js';
 import { RetentionJob } from '../../usage/retention.js';
 import { makeAuthenticate, requireScope } from '../authenticate.js';
 import type { GatewayContext } from '../context.js';
+import { ownUsageSchema } from '../api-schemas.js';
+import { documented } from '../openapi.js';
 
 export async function usageRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   const analytics = new UsageAnalytics(ctx.store);
@@ -31,9 +33,10 @@ export async function usageRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     throw errors.forbidden('Usage is reported per key: call with a keygate key or token.', 'no_usage_owner');
   };
 
-  app.get('/v1/usage', async (req) => {
+  const spec: QuerySpec = { extra: ['group_by', 'bucket'], filters: ['provider', 'model'], dimensions: ['provider', 'model', 'status'] };
+  app.get('/v1/usage', documented({ summary: "The caller's own usage", querystring: analyticsQueryDoc(spec), responses: { 200: ownUsageSchema } }), async (req) => {
     requireScope(req, 'read');
-    const q = parseAnalyticsQuery(req.query, { extra: ['group_by', 'bucket'], filters: ['provider', 'model'], dimensions: ['provider', 'model', 'status'] });
+    const q = parseAnalyticsQuery(req.query, spec);
     const filter = own(req, q.filter);
     const hasBucket = (req.query as Record<string, unknown> | undefined)?.bucket !== undefined;
     return {

@@ -31,12 +31,12 @@ export const conflict = (message: string, code = 'conflict') => new GatewayError
 export const notFound = (what: string, id: string) =>
   new GatewayError(404, 'not_found_error', 'not_found', `No ${what} with id or name '${id.slice(0, 100)}'.`);
 
-const idParams = z.object({ id: z.string().min(1).max(100) }).strict();
+export const idParams = z.object({ id: z.string().min(1).max(100) }).strict();
 export function idParam(req: FastifyRequest): string {
   return parseWith(idParams, req.params).id;
 }
 
-const pageQuery = z
+export const pageQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(100),
     cursor: z.string().max(200).optional(),

@@ -6,7 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Limits } from '../../../limits/index.js';
 import { identityView, type IdentityKind } from '../../../store/repositories/identities.js';
 import type { GatewayContext } from '../../context.js';
-import { adminEvent, conflict, findIdentity, idParam, paginate } from './common.js';
+import { appSecretSchema, appViewSchema, pageOf, userViewSchema } from '../../api-schemas.js';
+import { documented } from '../../openapi.js';
+import { adminEvent, conflict, findIdentity, idParam, idParams, pageQuery, paginate } from './common.js';
 import { newAppSecret } from './app-secrets.js';
 import { resolveOwners } from './owners.js';
 import { identityCreateSchema, identityUpdateSchema, parseWith } from './validation.js';
@@ -19,11 +21,14 @@ export async function identityRoutes(app: FastifyInstance, ctx: GatewayContext, 
   const createSchema = kind === 'users' ? identityCreateSchema : identityCreateSchema.omit({ appId: true });
   const updateSchema = kind === 'users' ? identityUpdateSchema : identityUpdateSchema.omit({ appId: true });
 
+  const viewSchema = kind === 'users' ? userViewSchema : appViewSchema;
+  const byId = { params: idParams, errors: [404] };
+
   const uniqueName = async (name: string): Promise<void> => {
     if (await repo.get(name)) throw conflict(`A ${what} named '${name}' already exists.`, 'name_taken');
   };
 
-  app.post(`/${kind}`, async (req, reply) => {
+  app.post(`/${kind}`, documented({ summary: `Create a ${what}`, body: createSchema, responses: { 201: viewSchema }, errors: [409] }), async (req, reply) => {
     const body: { name: string; limits?: Limits | null; appId?: string | null } = parseWith(createSchema, req.body);
     const { appId } = await resolveOwners(ctx.repos, { appId: body.appId });
     await uniqueName(body.name);
@@ -34,11 +39,11 @@ export async function identityRoutes(app: FastifyInstance, ctx: GatewayContext, 
     return identityView(kind, row);
   });
 
-  app.get(`/${kind}`, async (req) => paginate(await repo.list(), req.query as Record<string, unknown>, (r) => identityView(kind, r)));
+  app.get(`/${kind}`, documented({ summary: `List ${kind}`, querystring: pageQuery, responses: { 200: pageOf(viewSchema) } }), async (req) => paginate(await repo.list(), req.query as Record<string, unknown>, (r) => identityView(kind, r)));
 
-  app.get(`/${kind}/:id`, async (req) => identityView(kind, await findIdentity(repo, what, idParam(req))));
+  app.get(`/${kind}/:id`, documented({ summary: `Show a ${what}`, ...byId, responses: { 200: viewSchema } }), async (req) => identityView(kind, await findIdentity(repo, what, idParam(req))));
 
-  app.patch(`/${kind}/:id`, async (req) => {
+  app.patch(`/${kind}/:id`, documented({ summary: `Update or disable a ${what}`, ...byId, body: updateSchema, responses: { 200: viewSchema }, errors: [404, 409] }), async (req) => {
     const row = await findIdentity(repo, what, idParam(req));
     const body: { name?: string; limits?: Limits | null; appId?: string | null; disabled?: boolean } = parseWith(updateSchema, req.body);
     if (body.name !== undefined && body.name !== row.name) await uniqueName(body.name);
@@ -49,7 +54,7 @@ export async function identityRoutes(app: FastifyInstance, ctx: GatewayContext, 
     return identityView(kind, updated ?? row);
   });
 
-  app.delete(`/${kind}/:id`, async (req, reply) => {
+  app.delete(`/${kind}/:id`, documented({ summary: `Delete a ${what} that owns nothing`, ...byId, responses: { 204: null }, errors: [404, 409] }), async (req, reply) => {
     const row = await findIdentity(repo, what, idParam(req));
     // Refuse to orphan keys or users: their limits and owner would silently vanish.
     const keys = await ctx.repos.keys.list(kind === 'users' ? { userId: row.id } : { appId: row.id });
@@ -65,7 +70,7 @@ export async function identityRoutes(app: FastifyInstance, ctx: GatewayContext, 
 
   if (kind !== 'apps') return;
 
-  app.post('/apps/:id/secret', async (req, reply) => {
+  app.post('/apps/:id/secret', documented({ summary: 'Set a new app secret (in this response only)', ...byId, responses: { 201: appSecretSchema } }), async (req, reply) => {
     const row = await findIdentity(ctx.repos.apps, 'app', idParam(req));
     const { secret, hash } = newAppSecret();
     await ctx.repos.apps.update(row.id, { secretHash: hash });

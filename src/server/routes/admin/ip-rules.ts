@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { compileIpRules } from '../../../auth/ip-rules.js';
 import type { IpRulesTable } from '../../../store/schema.js';
 import type { GatewayContext } from '../../context.js';
-import { adminEvent, conflict, idParam, notFound, paginate } from './common.js';
+import { ipRulePageSchema, ipRuleViewSchema } from '../../api-schemas.js';
+import { documented } from '../../openapi.js';
+import { adminEvent, conflict, idParam, idParams, notFound, pageQuery, paginate } from './common.js';
 import { checkCidr, ipRuleCreateSchema, parseWith } from './validation.js';
 
 const view = (r: IpRulesTable) => ({ id: r.id, list: r.list, cidr: r.cidr, note: r.note, createdAt: new Date(r.created_at).toISOString() });
@@ -11,13 +13,13 @@ const view = (r: IpRulesTable) => ({ id: r.id, list: r.list, cidr: r.cidr, note:
 export async function ipRuleRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   const { ipRules } = ctx.repos;
 
-  app.get('/ip-rules', async (req) => {
+  app.get('/ip-rules', documented({ summary: 'List IP rules (stored, and those from the config file)', querystring: pageQuery, responses: { 200: ipRulePageSchema } }), async (req) => {
     const page = paginate(await ipRules.list(), req.query as Record<string, unknown>, view);
     // Rules from the config file apply too; shown so the list explains every decision.
     return { ...page, config: { allow: ctx.config.ipRules.allow, deny: ctx.config.ipRules.deny } };
   });
 
-  app.post('/ip-rules', async (req, reply) => {
+  app.post('/ip-rules', documented({ summary: 'Add an IP rule', body: ipRuleCreateSchema, responses: { 201: ipRuleViewSchema }, errors: [409] }), async (req, reply) => {
     const body = parseWith(ipRuleCreateSchema, req.body);
     const cidr = body.cidr.trim();
     checkCidr(cidr);
@@ -37,7 +39,7 @@ export async function ipRuleRoutes(app: FastifyInstance, ctx: GatewayContext): P
     return view(row);
   });
 
-  app.delete('/ip-rules/:id', async (req, reply) => {
+  app.delete('/ip-rules/:id', documented({ summary: 'Remove an IP rule', params: idParams, responses: { 204: null }, errors: [404] }), async (req, reply) => {
     const id = idParam(req);
     const row = (await ipRules.list()).find((r) => r.id === id);
     if (!row) throw notFound('IP rule', id);

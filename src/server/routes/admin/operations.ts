@@ -8,7 +8,20 @@ import { z } from 'zod';
 import { GatewayError } from '../../../core/errors.js';
 import { TargetRefused, WEBHOOK_EVENTS } from '../../../usage/webhooks/index.js';
 import type { GatewayContext } from '../../context.js';
-import { adminEvent, idParam, notFound } from './common.js';
+import {
+  auditPageSchema,
+  auditRecordSchema,
+  auditVerifySchema,
+  createdWebhookSchema,
+  deliveryPageSchema,
+  deliverySchema,
+  threatPageSchema,
+  webhookEndpointSchema,
+  webhookListSchema,
+  webhookSecretSchema,
+} from '../../api-schemas.js';
+import { documented } from '../../openapi.js';
+import { adminEvent, idParam, idParams, notFound } from './common.js';
 import { parseWith } from './validation.js';
 
 const time = z.coerce.number().int().nonnegative();
@@ -46,6 +59,9 @@ const threatQuery = z
   })
   .strict();
 
+const deliveriesQuery = z.object({ cursor: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }).strict();
+const byId = { params: idParams, errors: [404] };
+
 /** A refused webhook target is the caller's mistake: 400, naming the field. */
 function targetError(err: unknown): never {
   if (err instanceof TargetRefused) throw new GatewayError(400, 'invalid_request_error', 'webhook_target_refused', `Invalid 'url': ${err.message}`, { param: 'url' });
@@ -55,21 +71,21 @@ function targetError(err: unknown): never {
 export async function operationsRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   const { audit, webhooks } = ctx.ops;
 
-  app.get('/audit', async (req) => {
+  app.get('/audit', documented({ summary: 'Query the audit log, newest first', querystring: auditQuery, responses: { 200: auditPageSchema } }), async (req) => {
     const q = parseWith(auditQuery, req.query);
     await audit.flush();
     const page = await audit.query(q);
     return { data: page.items, nextCursor: page.nextCursor };
   });
 
-  app.get('/audit/verify', async () => {
+  app.get('/audit/verify', documented({ summary: 'Verify the hash chain; names the first broken record', responses: { 200: auditVerifySchema } }), async () => {
     await audit.flush();
     const result = await audit.verify();
     if (!result.ok) ctx.events.emit({ type: 'admin.action', actor: 'system', outcome: 'failure', target: 'audit_log', details: { firstBrokenSeq: result.firstBrokenSeq } });
     return result;
   });
 
-  app.get('/audit/export', async (req, reply) => {
+  app.get('/audit/export', documented({ summary: 'Export the audit log as JSON lines', querystring: auditQuery.pick({ from: true, to: true }), responses: { 200: { description: 'One audit record per line', content: { 'application/x-ndjson': auditRecordSchema } } } }), async (req, reply) => {
     const q = parseWith(auditQuery.pick({ from: true, to: true }), req.query);
     await audit.flush();
     reply.hijack();
@@ -78,9 +94,9 @@ export async function operationsRoutes(app: FastifyInstance, ctx: GatewayContext
     reply.raw.end();
   });
 
-  app.get('/webhooks', async () => ({ data: await webhooks.endpoints.list() }));
+  app.get('/webhooks', documented({ summary: 'List webhook endpoints (never their secrets)', responses: { 200: webhookListSchema } }), async () => ({ data: await webhooks.endpoints.list() }));
 
-  app.post('/webhooks', async (req, reply) => {
+  app.post('/webhooks', documented({ summary: 'Add a webhook endpoint (its signing secret is in this response only)', body: endpointInput, responses: { 201: createdWebhookSchema } }), async (req, reply) => {
     const input = parseWith(endpointInput, req.body);
     const { endpoint, secret } = await webhooks.endpoints.create(input).catch(targetError);
     adminEvent(ctx, req, 'admin.action', endpoint.id, { action: 'webhook.created', events: endpoint.events });
@@ -89,7 +105,7 @@ export async function operationsRoutes(app: FastifyInstance, ctx: GatewayContext
     return { ...endpoint, secret };
   });
 
-  app.patch('/webhooks/:id', async (req) => {
+  app.patch('/webhooks/:id', documented({ summary: 'Update a webhook endpoint', ...byId, body: endpointInput.partial(), responses: { 200: webhookEndpointSchema } }), async (req) => {
     const id = idParam(req);
     const patch = parseWith(endpointInput.partial(), req.body);
     const updated = await webhooks.endpoints.update(id, patch).catch(targetError);
@@ -98,14 +114,14 @@ export async function operationsRoutes(app: FastifyInstance, ctx: GatewayContext
     return updated;
   });
 
-  app.delete('/webhooks/:id', async (req, reply) => {
+  app.delete('/webhooks/:id', documented({ summary: 'Delete a webhook endpoint', ...byId, responses: { 204: null } }), async (req, reply) => {
     const id = idParam(req);
     if (!(await webhooks.endpoints.delete(id))) throw notFound('webhook', id);
     adminEvent(ctx, req, 'admin.action', id, { action: 'webhook.deleted' });
     reply.code(204);
   });
 
-  app.post('/webhooks/:id/rotate-secret', async (req) => {
+  app.post('/webhooks/:id/rotate-secret', documented({ summary: 'New signing secret (in this response only)', ...byId, responses: { 200: webhookSecretSchema } }), async (req) => {
     const id = idParam(req);
     const secret = await webhooks.endpoints.rotateSecret(id);
     if (secret === undefined) throw notFound('webhook', id);
@@ -113,21 +129,21 @@ export async function operationsRoutes(app: FastifyInstance, ctx: GatewayContext
     return { id, secret };
   });
 
-  app.post('/webhooks/:id/test', async (req) => {
+  app.post('/webhooks/:id/test', documented({ summary: 'Send a webhook.test event now; the delivery as it stands', ...byId, responses: { 200: deliverySchema } }), async (req) => {
     const id = idParam(req);
     const delivery = await webhooks.testFire(id);
     if (!delivery) throw notFound('webhook', id);
     return delivery;
   });
 
-  app.get('/webhooks/:id/deliveries', async (req) => {
+  app.get('/webhooks/:id/deliveries', documented({ summary: "An endpoint's delivery log, newest first", ...byId, querystring: deliveriesQuery, responses: { 200: deliveryPageSchema } }), async (req) => {
     const id = idParam(req);
-    const q = parseWith(z.object({ cursor: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }).strict(), req.query);
+    const q = parseWith(deliveriesQuery, req.query);
     const page = await webhooks.deliveries(id, q);
     return { data: page.items, nextCursor: page.nextCursor };
   });
 
-  app.get('/threats', async (req) => {
+  app.get('/threats', documented({ summary: 'Threats the shield found (redacted excerpts only)', querystring: threatQuery, responses: { 200: threatPageSchema } }), async (req) => {
     const q = parseWith(threatQuery, req.query);
     const page = await ctx.repos.threats.query({ category: q.category, action: q.action, keyId: q.key_id, from: q.from, to: q.to, before: q.before, limit: q.limit });
     return { data: page.items.map((t) => ({ ...t, categories: t.categories.split(','), findings: JSON.parse(t.findings) as unknown })), nextBefore: page.nextBefore };

@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { SecretString } from '../../../crypto/secret-string.js';
 import { errors } from '../../../core/errors.js';
 import type { GatewayContext } from '../../context.js';
+import { providerKeyRotatedSchema, providerKeysSchema } from '../../api-schemas.js';
+import { documented } from '../../openapi.js';
 import { adminEvent, conflict } from './common.js';
 import { parseWith } from './validation.js';
 
@@ -15,12 +17,12 @@ const params = z.object({ provider: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$
 const rotateBody = z.object({ key: z.string().trim().min(8).max(4096) }).strict();
 
 export async function providerKeyAdminRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  app.get('/provider-keys', async (_req, reply) => {
+  app.get('/provider-keys', documented({ summary: 'Provider keys in service: ids, states and masks (never key material)', responses: { 200: providerKeysSchema } }), async (_req, reply) => {
     reply.header('cache-control', 'no-store');
     return { backend: ctx.providerKeys.status(), providers: ctx.providerKeys.snapshot() };
   });
 
-  app.post('/provider-keys/:provider/rotate', async (req, reply) => {
+  app.post('/provider-keys/:provider/rotate', documented({ summary: "Rotate a provider's key in (the old one drains)", params, body: rotateBody, responses: { 200: providerKeyRotatedSchema }, errors: [404, 409] }), async (req, reply) => {
     const { provider } = parseWith(params, req.params);
     if (!ctx.registry.get(provider)) throw errors.unknownProvider(provider);
     const key = SecretString.from(parseWith(rotateBody, req.body).key);

@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { errors } from '../../../core/errors.js';
 import type { GatewayContext } from '../../context.js';
+import { adminRevokedSchema, issuedTokenSchema } from '../../api-schemas.js';
+import { documented } from '../../openapi.js';
 import { adminEvent, findIdentity, notFound } from './common.js';
 import { issueFor, revocationTarget, type TokenHolder } from './token-ops.js';
 import { parseWith } from './validation.js';
@@ -26,7 +28,7 @@ const revokeSchema = z
   .strict();
 
 export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  app.post('/tokens', async (req, reply) => {
+  app.post('/tokens', documented({ summary: 'Issue a token for a key or an app (the token is in this response only)', body: issueSchema, responses: { 201: issuedTokenSchema }, errors: [404] }), async (req, reply) => {
     const body = parseWith(issueSchema, req.body);
     if ((body.keyId === undefined) === (body.app === undefined)) throw errors.invalidBody("Invalid request: give exactly one of 'keyId' and 'app'.", 'keyId');
     let holder: TokenHolder;
@@ -46,7 +48,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     return { access_token: t.token, token_type: 'Bearer', expires_in: t.expiresAt - t.issuedAt, scope: t.scopes.join(' '), jti: t.jti };
   });
 
-  app.post('/tokens/revoke', async (req) => {
+  app.post('/tokens/revoke', documented({ summary: 'Revoke any token, by token or jti', body: revokeSchema, responses: { 200: adminRevokedSchema } }), async (req) => {
     const body = parseWith(revokeSchema, req.body);
     if (body.token !== undefined && body.jti !== undefined) throw errors.invalidBody("Invalid request: give 'token' or 'jti', not both.", 'jti');
     const target = await revocationTarget(ctx.tokens, body);

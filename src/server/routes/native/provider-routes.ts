@@ -8,6 +8,7 @@ import { GatewayError, errors } from '../../../core/errors.js';
 import type { NativeProviderSpec } from '../../../providers/_shared/endpoint-whitelist.js';
 import { makeAuthenticate } from '../../authenticate.js';
 import type { GatewayContext } from '../../context.js';
+import { documented } from '../../openapi.js';
 import { toGatewayError } from '../../error-handler.js';
 import { runNativeCall, type NativeMatch } from './call.js';
 import { makeNativeAuthenticate } from './credentials.js';
@@ -40,6 +41,12 @@ export async function providerRoutes(app: FastifyInstance, ctx: GatewayContext, 
   app.route({
     method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     url: `${prefix}/*`,
+    ...documented({
+      summary: `${spec.id}'s own API, passed through (whitelisted endpoints only)`,
+      nativeErrors: true,
+      responses: { 200: { description: `What ${spec.id} answers (JSON, or a stream)` } },
+      errors: [404, 413, 502, 503, 504],
+    }),
     handler: async (req, reply) => {
       const match = matches.get(req);
       if (!match) throw errors.internal();

@@ -11,6 +11,7 @@ import { errors } from '../../../core/errors.js';
 import { isRecord } from '../../../providers/_shared/translate.js';
 import { makeAuthenticate } from '../../authenticate.js';
 import type { GatewayContext } from '../../context.js';
+import { documented } from '../../openapi.js';
 import { openAIRoutes } from '../openai-api.js';
 import { runNativeCall } from './call.js';
 import { makeNativeAuthenticate } from './credentials.js';
@@ -27,7 +28,13 @@ export async function bridgeProxyRoutes(app: FastifyInstance, ctx: GatewayContex
   app.addHook('onRequest', async (req) => {
     await lookup(req).authenticate(req);
   });
-  app.post('/api/:provider/proxy', async (req, reply) => {
+  const proxyDoc = documented({
+    summary: "SafeAPI-Bridge proxy: { endpoint, ...body } sent to the provider's whitelisted endpoint",
+    nativeErrors: true,
+    responses: { 200: { description: 'What the provider answers' } },
+    errors: [404, 502, 503, 504],
+  });
+  app.post('/api/:provider/proxy', proxyDoc, async (req, reply) => {
     const { w } = lookup(req);
     if (!isRecord(req.body)) throw errors.invalidBody('The request body must be a JSON object.');
     const { endpoint, ...body } = req.body;
