@@ -184,7 +184,7 @@ export const configSchema = z
         firstByteTimeoutMs: ms.default(120_000),
         /** Longest silence between two chunks of a body or stream. */
         idleTimeoutMs: ms.default(120_000),
-        /** Whole-request deadline for non-streaming calls. */
+        /** Whole-call deadline; a stream is held to it only until its response headers arrive (then idleTimeoutMs governs). */
         totalTimeoutMs: ms.default(600_000),
         connectionsPerOrigin: z.number().int().positive().default(128),
         /** Retries per target on connection errors, 429 and 5xx, before the first byte reaches the client. */

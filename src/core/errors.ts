@@ -109,6 +109,8 @@ export const errors = {
     new GatewayError(502, 'upstream_error', 'upstream_unreachable', `The ${provider} upstream could not be reached or closed the connection.`),
   upstreamBadResponse: (provider: string) =>
     new GatewayError(502, 'upstream_error', 'upstream_bad_response', `The ${provider} upstream answered with a response that is not valid JSON.`),
+  streamIncomplete: (provider: string) =>
+    new GatewayError(502, 'upstream_error', 'stream_incomplete', `The ${provider} upstream ended the stream before it was complete (no [DONE]); the answer may be cut short.`),
   unavailable: (message: string) => new GatewayError(503, 'server_error', 'unavailable', message),
   internal: () => new GatewayError(500, 'server_error', 'internal_error', 'Internal gateway error.'),
 };

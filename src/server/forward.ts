@@ -64,7 +64,9 @@ export async function forward(
     if (!reply.raw.writableFinished) abort.abort();
   };
   reply.raw.on('close', onClose);
-  const deadline = prepared.stream ? null : setTimeout(() => abort.abort(new DOMException('deadline', 'TimeoutError')), input.totalTimeoutMs);
+  // The deadline covers a JSON call whole, a stream until its response headers arrive: after
+  // the first byte the idle timeout governs, so a long answer that keeps flowing is never cut.
+  const deadline = setTimeout(() => abort.abort(new DOMException('deadline', 'TimeoutError')), input.totalTimeoutMs);
 
   // The key is revealed at the last moment and only into the outgoing headers.
   const key = input.upstreamKey.key;
@@ -75,11 +77,12 @@ export async function forward(
   try {
     res = await upstream.request({ origin: provider.origin, path: prepared.path, method: 'POST', headers, body: prepared.body, signal: abort.signal });
   } catch (err) {
-    if (deadline) clearTimeout(deadline);
+    clearTimeout(deadline);
     reply.raw.off('close', onClose);
     if (abort.signal.aborted && reply.raw.destroyed) return { status: 499, usage: null, errorCode: 'client_closed' };
     throw upstreamFailure(abort.signal.reason ?? err, provider.adapter.displayName);
   }
+  if (prepared.stream) clearTimeout(deadline);
 
   setRouteHeaders(reply, input.route);
   try {
@@ -91,7 +94,7 @@ export async function forward(
     if (abort.signal.aborted && reply.raw.destroyed) return { status: 499, usage: null, errorCode: 'client_closed' };
     throw upstreamFailure(abort.signal.reason instanceof DOMException ? abort.signal.reason : err, provider.adapter.displayName);
   } finally {
-    if (deadline) clearTimeout(deadline);
+    clearTimeout(deadline);
     reply.raw.off('close', onClose);
   }
 }
@@ -243,9 +246,18 @@ async function streamBack(
     } else if (guard && !sawDone) {
       for (const c of guard.end()) write(`data: ${JSON.stringify(c)}\n\n`);
     }
+    if (!sawDone) {
+      // Closed cleanly but without [DONE]: the answer may be cut short, and the client is told
+      // so in-band (an SDK raises it) instead of taking a partial answer for a whole one.
+      const ge = errors.streamIncomplete(input.route.provider.adapter.displayName);
+      write(`data: ${JSON.stringify(ge.toJSON())}\n\n`);
+      await flushPending();
+      out.end();
+      return { status: ge.status, usage, errorCode: ge.code };
+    }
     await flushPending();
     out.end();
-    return { status: 200, usage, errorCode: sawDone ? null : 'stream_incomplete' };
+    return { status: 200, usage, errorCode: null };
   } catch (err) {
     if (abort.signal.aborted && reply.raw.destroyed) {
       out.destroy();

@@ -2,6 +2,7 @@
  * A provider that hangs, resets, answers garbage or echoes the key; a stream that is cut or
  * slow; a client that goes away. Each yields a clean answer and nothing hangs or leaks.
  */
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -171,5 +172,58 @@ describe('streaming', () => {
     const res = await chat('mock-rate-limited', { stream: true });
     expect(res.status).toBe(429);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
+  });
+});
+
+describe('stream endings and deadlines', () => {
+  it('a stream that closes without [DONE] ends with an in-band error the SDK raises, recorded as stream_incomplete', async () => {
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: gw.adminKey, maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: 'mock-no-done', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    let text = '';
+    const failure = await (async () => {
+      try {
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+        return null;
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(text).toBe('Hello from mock-no-done');
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect((failure as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ type: 'upstream_error', code: 'stream_incomplete' });
+    await gw.ctx.usage.flush();
+    const row = await gw.ctx.store.db.selectFrom('requests').selectAll().where('model', '=', 'mock-no-done').executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 502, error_code: 'stream_incomplete' });
+  });
+
+  it('the total deadline holds a stream until its headers arrive: 504, not a wait for the first-byte timeout', async () => {
+    const config = { upstream: { totalTimeoutMs: 300, firstByteTimeoutMs: 600_000, retries: 0 } };
+    const g = await startTestGateway({ label: 'failures-deadline', env: { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url }, config });
+    try {
+      const res = await chat('mock-hang', { stream: true, g });
+      expect(res.status).toBe(504);
+      expect(res.headers.get('content-type')).toMatch(/application\/json/);
+      expect(await errorOf(res)).toMatchObject({ type: 'timeout_error', code: 'upstream_timeout' });
+    } finally {
+      await g.stop();
+    }
+  });
+
+  it('after the first byte the deadline no longer applies: a stream outlasting it completes', async () => {
+    const config = { upstream: { totalTimeoutMs: 1000, retries: 0 } };
+    const g = await startTestGateway({ label: 'failures-deadline-long', env: { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url }, config });
+    try {
+      const firstChunk = mock.firstChunkSent();
+      const res = await chat('mock-gated-stream', { stream: true, g });
+      await firstChunk;
+      // Held past the whole deadline (a wait, not a timed assertion), then released.
+      await new Promise((r) => setTimeout(r, 1500));
+      mock.release();
+      const text = await res.text();
+      recordOutput('upstream-failures', text);
+      expect(text.trim().endsWith('data: [DONE]')).toBe(true);
+    } finally {
+      await g.stop();
+    }
   });
 });

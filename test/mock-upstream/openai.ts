@@ -12,6 +12,7 @@
  *   mock-rate-limited  429 with an OpenAI error body
  *   mock-gated-stream  streams the first chunk, then waits for release() before the rest
  *   mock-cut-stream    streams two chunks, then destroys the connection
+ *   mock-no-done       streams a whole answer, then closes cleanly without `data: [DONE]`
  *   mock-firehose      streams 16 KB chunks without end, waiting on backpressure, until the
  *                      connection closes (a slow client fills every buffer in between)
  *   mock-fail-N-SSS    answers status SSS to the first N requests for this exact model
@@ -186,6 +187,10 @@ export async function startMockOpenAI(): Promise<MockOpenAI> {
       return;
     }
     res.write(chunk({}, 'stop'));
+    if (model === 'mock-no-done') {
+      res.end();
+      return;
+    }
     if (includeUsage) res.write(`data: ${JSON.stringify({ id: 'chatcmpl-mock', object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`);
     res.end('data: [DONE]\n\n');
   }
