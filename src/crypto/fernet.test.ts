@@ -80,12 +80,20 @@ describe('Fernet', () => {
     expect(f.decrypt(t, { now: 9_000_000 }).toString()).toBe('v');
   });
 
-  it('refuses a token stamped more than the allowed clock skew in the future', () => {
+  it('with a TTL, refuses a token stamped more than the allowed clock skew in the future', () => {
     const t = f.encrypt('v', { now: 1_000_000 + FERNET_MAX_CLOCK_SKEW_SECONDS });
-    expect(f.decrypt(t, { now: 1_000_000 }).toString()).toBe('v');
+    expect(f.decrypt(t, { now: 1_000_000, ttlSeconds: 3600 }).toString()).toBe('v');
     const t2 = f.encrypt('v', { now: 1_000_001 + FERNET_MAX_CLOCK_SKEW_SECONDS });
-    expectInvalid(() => f.decrypt(t2, { now: 1_000_000 }));
     expectInvalid(() => f.decrypt(t2, { now: 1_000_000, ttlSeconds: 3600 }));
+    expectInvalid(() => f.decrypt(t2, { ttlSeconds: 3600, now: 1_000_000 }));
+  });
+
+  it('without a TTL, opens a token from any time, future included (as Python does)', () => {
+    const future = f.encrypt('v', { now: 1_000_001 + FERNET_MAX_CLOCK_SKEW_SECONDS });
+    expect(f.decrypt(future, { now: 1_000_000 }).toString()).toBe('v');
+    const farFuture = f.encrypt('w', { now: Math.floor(Date.now() / 1000) + 10 * 365 * 86_400 });
+    expect(f.decrypt(farFuture).toString()).toBe('w');
+    expectInvalid(() => f.decrypt(farFuture, { ttlSeconds: 60 }));
   });
 
   it('refuses any single flipped bit, a wrong key, a wrong version and non-canonical base64', () => {
@@ -173,6 +181,22 @@ describe.runIf(gate.run)('Fernet interop with Python cryptography', () => {
     payloads.forEach((p, i) => expect(Buffer.from(pyOk(back[i]), 'base64').toString('utf8')).toBe(p));
     expect(back[payloads.length]).toEqual({ error: 'InvalidToken' }); // Python enforces our timestamp too
     expect(back[payloads.length + 1]).toEqual({ error: 'InvalidToken' }); // and our HMAC
+  });
+
+  it('treats a token stamped in the future as Python does: refused with a TTL, opened without', () => {
+    const key = generateFernetKey();
+    const ahead = Math.floor(Date.now() / 1000) + 3600;
+    const ours = new Fernet(key).encrypt('ahead', { now: ahead });
+    const py = runPythonFernet([
+      { op: 'decrypt', key, token: ours },
+      { op: 'decrypt', key, token: ours, ttl: 7200 },
+      { op: 'encrypt', key, data_b64: Buffer.from('py-ahead').toString('base64'), now: ahead },
+    ]);
+    expect(Buffer.from(pyOk(py[0]), 'base64').toString()).toBe('ahead');
+    expect(py[1]).toEqual({ error: 'InvalidToken' });
+    const theirs = pyOk(py[2]);
+    expect(new Fernet(key).decrypt(theirs).toString()).toBe('py-ahead');
+    expectInvalid(() => new Fernet(key).decrypt(theirs, { ttlSeconds: 7200 }));
   });
 
   it('agrees with Python on the spec vector our encrypt reproduces byte for byte', () => {

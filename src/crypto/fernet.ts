@@ -17,7 +17,7 @@ const BLOCK = 16;
 const MIN_TOKEN_LEN = HEADER_LEN + BLOCK + HMAC_LEN; // PKCS7 always adds at least one block
 // Module-private: lets MultiFernet skip the time checks without widening the public API.
 const OPEN_WITHOUT_TIME_CHECKS = Symbol('openWithoutTimeChecks');
-/** A token stamped further than this in the future is refused (Python's _MAX_CLOCK_SKEW). */
+/** With a TTL, a token stamped further than this in the future is refused (Python's _MAX_CLOCK_SKEW). */
 export const FERNET_MAX_CLOCK_SKEW_SECONDS = 60;
 
 // Strict url-safe alphabet with mandatory padding, as Python's encoder writes it.
@@ -125,13 +125,16 @@ export class Fernet {
   decryptWithTimestamp(token: string, opts: FernetDecryptOptions = {}): { plaintext: Buffer; timestamp: number } {
     // 1-2. decode and check the version (and the fixed layout).
     const data = parseToken(token);
-    // 3. timestamp: TTL and clock skew, before any MAC work.
+    // 3. timestamp: TTL and clock skew, before any MAC work. As in Python's cryptography, both
+    // are checked only when a TTL is given: without one a token's time is not looked at.
     const timestamp = readTimestamp(data);
-    const now = opts.now ?? nowSeconds();
     // A NaN TTL would silently disable expiry: treat it as the caller's bug, not a bad token.
     if (opts.ttlSeconds !== undefined && !(opts.ttlSeconds >= 0)) throw new RangeError('ttlSeconds must be a non-negative number');
-    if (opts.ttlSeconds !== undefined && timestamp + opts.ttlSeconds < now) throw new InvalidToken();
-    if (now + FERNET_MAX_CLOCK_SKEW_SECONDS < timestamp) throw new InvalidToken();
+    if (opts.ttlSeconds !== undefined) {
+      const now = opts.now ?? nowSeconds();
+      if (timestamp + opts.ttlSeconds < now) throw new InvalidToken();
+      if (now + FERNET_MAX_CLOCK_SKEW_SECONDS < timestamp) throw new InvalidToken();
+    }
     // 4-7. HMAC, decrypt, unpad.
     return { plaintext: this.#verifyAndDecrypt(data), timestamp };
   }

@@ -10,8 +10,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // Child processes on a shared 2-core machine: give each command room, not the assertions.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
+import { pyOk, pythonFernetGate, runPythonFernet } from '../../src/crypto/__tests__/python-fernet.js';
+import { generateMasterKey } from '../../src/crypto/index.js';
 import { openStore } from '../../src/store/connect.js';
 import { logSink, recordSecret } from '../support/artifacts.js';
+import { startTestGateway } from '../support/gateway.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -91,11 +94,31 @@ describe('keygate init and keys', () => {
     expect(shown.guard.categories.pii.action).toBe('log');
   });
 
-  it('secrets encrypt prints an enc: value the gateway opens', async () => {
-    const r = await run(['secrets', 'encrypt', 'sk-proj-CLIencrypted0123456789abcdefghijkl'], env);
-    recordSecret('sk-proj-CLIencrypted0123456789abcdefghijkl');
+  it('secrets encrypt prints an enc: value the gateway opens (and Python opens)', async () => {
+    const plain = recordSecret('sk-proj-CLIencrypted0123456789abcdefghijkl');
+    const masterKey = recordSecret(generateMasterKey());
+    const r = await run(['secrets', 'encrypt', plain], { ...env, KEYGATE_MASTER_KEY: masterKey });
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toMatch(/^enc:gAAAAA[A-Za-z0-9_=-]+$/);
+    const enc = r.stdout.trim();
+    expect(enc).toMatch(/^enc:gAAAAA[A-Za-z0-9_=-]+$/);
+    const upstream = await startMockOpenAI();
+    const gw = await startTestGateway({ label: 'cli-enc', env: { KEY_MODE: 'server', KEYGATE_MASTER_KEY: masterKey, OPENAI_API_KEY: enc, OPENAI_BASE_URL: upstream.url } });
+    try {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.adminKey}` },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }),
+      });
+      expect(res.status).toBe(200);
+      expect(upstream.last().headers.authorization).toBe(`Bearer ${plain}`);
+    } finally {
+      await gw.stop();
+      await upstream.close();
+    }
+    if (pythonFernetGate().run) {
+      const [opened] = runPythonFernet([{ op: 'decrypt', key: masterKey, token: enc.slice('enc:'.length) }]);
+      expect(Buffer.from(pyOk(opened), 'base64').toString('utf8')).toBe(plain);
+    }
   });
 
   it('refuses bad arguments with a clear message', async () => {

@@ -1,6 +1,7 @@
 /**
  * Runs Python's `cryptography.fernet` (Debian's python3-cryptography) for interop tests.
- * Missing Python is a failure in CI and a skip elsewhere: see `pythonFernetGate()`.
+ * Missing Python is a failure in CI (CI or KEYGATE_REQUIRE_SERVICES=1, which .ci/run sets) and
+ * a skip elsewhere: see `pythonFernetGate()`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 
@@ -48,11 +49,16 @@ export function pythonFernetAvailable(): boolean {
   return available;
 }
 
-/** Whether interop tests should run; under CI they always run (and fail if Python is missing). */
+/** True where a missing interop dependency must fail the run, not skip: CI, and .ci/run (KEYGATE_REQUIRE_SERVICES=1). */
+export function interopRequired(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.CI) || env.KEYGATE_REQUIRE_SERVICES === '1';
+}
+
+/** Whether interop tests should run; where required they always run (and fail if Python is missing). */
 export function pythonFernetGate(): { run: boolean; reason: string } {
   if (pythonFernetAvailable()) return { run: true, reason: '' };
   const reason = 'python3 with the cryptography module is missing (Debian: apt-get install python3-cryptography)';
-  return { run: Boolean(process.env.CI), reason };
+  return { run: interopRequired(), reason };
 }
 
 /** Runs a batch of operations in one Python process. */
