@@ -1,8 +1,12 @@
 /**
  * Per-model prices in USD per million tokens (input, output, cached input), used to reserve
- * spend before a call and to cost it after. A model without a price costs 0 and is flagged
- * `known: false`, never guessed. Overridable in config (`prices:` in the YAML, see
- * docs/usage-analytics.md).
+ * spend before a call and to cost it after. A dated or versioned id takes the price of its
+ * longest known base (`gpt-4o-2024-08-06` -> `gpt-4o`, `claude-sonnet-4-5-20250929` ->
+ * `claude-sonnet-4-5`); `provider/*` in the overrides prices every other model of that provider
+ * (`ollama/*: {input: 0, output: 0}`). A model still without a price costs 0 and is flagged
+ * `known: false`, never guessed; under a spend budget it is refused or charged
+ * `limits.unknownModelPrice` (see docs/limits.md). Overridable in config (`prices:` in the
+ * YAML, see docs/usage-analytics.md).
  */
 import type { ChatCompletionRequest, EmbeddingsRequest, Usage } from '../core/openai-types.js';
 
@@ -53,24 +57,63 @@ export const DEFAULT_PRICES: Readonly<Record<string, ModelPrice>> = {
   'gemini/gemini-2.5-pro': { input: 1.25, output: 10, cachedInput: 0.125 },
 };
 
+// What may follow a base id in a dated or versioned one: `-2024-08-06`, `-20250929`, `@20250929`
+// (Vertex), `-preview-05-20`, `-latest`, `-v2`, `:8b` (an Ollama tag). Only these: `gpt-5-pro`
+// or `o3-pro` are other, dearer models, and must not take the price of `gpt-5` or `o3`.
+const VERSION_SUFFIX = /^(?:[-@](?:\d+|latest|preview|exp|v\d+))*(?::[\w.-]+)?$/;
+const MAX_RESOLVED = 10_000;
+
 export class PriceTable {
   readonly #prices: Map<string, ModelPrice>;
+  /** provider -> its priced model ids, longest first (for the prefix match). */
+  readonly #bases = new Map<string, string[]>();
+  /** `provider/model` -> the price it resolved to (null: none); the request path asks often. */
+  readonly #resolved = new Map<string, ModelPrice | null>();
 
   constructor(overrides: Readonly<Record<string, ModelPrice>> = {}) {
     this.#prices = new Map(Object.entries({ ...DEFAULT_PRICES, ...overrides }));
+    for (const id of this.#prices.keys()) {
+      const slash = id.indexOf('/');
+      const model = id.slice(slash + 1);
+      if (model === '*') continue;
+      const list = this.#bases.get(id.slice(0, slash)) ?? [];
+      list.push(model);
+      this.#bases.set(id.slice(0, slash), list);
+    }
+    for (const list of this.#bases.values()) list.sort((a, b) => b.length - a.length);
   }
 
+  /** The price of a model: exact id, else its longest priced base and a version suffix, else the provider's `*` entry. */
   get(provider: string, model: string): ModelPrice | undefined {
-    return this.#prices.get(`${provider}/${model}`);
+    const id = `${provider}/${model}`;
+    const cached = this.#resolved.get(id);
+    if (cached !== undefined) return cached ?? undefined;
+    const found = this.#resolve(provider, model, id) ?? null;
+    if (this.#resolved.size >= MAX_RESOLVED) this.#resolved.clear();
+    this.#resolved.set(id, found);
+    return found ?? undefined;
   }
 
-  /** Cost in micro-dollars (integer), and whether the price was known. */
-  costMicros(provider: string, model: string, t: { prompt: number; completion: number; cached?: number }): { micros: number; known: boolean } {
-    const p = this.get(provider, model);
+  #resolve(provider: string, model: string, id: string): ModelPrice | undefined {
+    const exact = this.#prices.get(id);
+    if (exact) return exact;
+    for (const base of this.#bases.get(provider) ?? []) {
+      if (model.length > base.length && model.startsWith(base) && VERSION_SUFFIX.test(model.slice(base.length))) return this.#prices.get(`${provider}/${base}`);
+    }
+    return this.#prices.get(`${provider}/*`);
+  }
+
+  /**
+   * Cost in micro-dollars (integer), and whether the price was known. `fallback` prices a
+   * model the table does not know (it is still reported `known: false`).
+   */
+  costMicros(provider: string, model: string, t: { prompt: number; completion: number; cached?: number }, fallback?: ModelPrice): { micros: number; known: boolean } {
+    const known = this.get(provider, model);
+    const p = known ?? fallback;
     if (!p) return { micros: 0, known: false };
     const cached = Math.min(t.cached ?? 0, t.prompt);
     const usd = ((t.prompt - cached) * p.input + cached * (p.cachedInput ?? p.input) + t.completion * p.output) / 1e6;
-    return { micros: Math.ceil(usd * 1e6), known: true };
+    return { micros: Math.ceil(usd * 1e6), known: known !== undefined };
   }
 }
 

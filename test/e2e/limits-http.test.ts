@@ -53,15 +53,21 @@ describe.each([
     return parsed;
   }
 
-  async function chat(key: string): Promise<{ status: number; body: Body; headers: Headers }> {
+  async function chat(key: string, body: Record<string, unknown> = {}): Promise<{ status: number; body: Body; headers: Headers }> {
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 16 }),
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 16, ...body }),
     });
     const text = await res.text();
     recordOutput('limits-http', text);
     return { status: res.status, body: JSON.parse(text) as Body, headers: res.headers };
+  }
+
+  /** What the counters hold for one limit of a key (settling runs after the response). */
+  async function used(keyId: string, limit: string, subject = `key:${keyId}`): Promise<number | undefined> {
+    const usage = (await admin('GET', `/admin/keys/${keyId}/usage`)) as { subjects: Array<{ subject: string; states: Array<{ limit: string; used: number }> }> };
+    return usage.subjects.find((s) => s.subject === subject)?.states.find((s) => s.limit === limit)?.used;
   }
 
   it.skipIf(skip)('a key with dailyRequests: 3 gets 429 with Retry-After and x-ratelimit headers on the 4th call', async () => {
@@ -130,5 +136,151 @@ describe.each([
     expect(third.status).toBe(429);
     expect(third.body.error?.code).toBe('rate_limit_exceeded');
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it.skipIf(skip)('a spend budget counts a dated model at its base price (gpt-4o-2024-08-06 is gpt-4o)', async () => {
+    // One call reserves about 113 micro-dollars (prompt estimate + 5 answer tokens at gpt-4o's
+    // price) and settles at 78 (the mock's 11 + 5 tokens): a second call cannot fit in 150.
+    const { key, id } = (await admin('POST', '/admin/keys', { name: 'budget-dated', limits: { dailyBudgetUsd: 0.00015 } })) as { key: string; id: string };
+    const first = await chat(key, { model: 'gpt-4o-2024-08-06', max_tokens: 5 });
+    expect(first.status).toBe(200);
+    const second = await chat(key, { model: 'gpt-4o-2024-08-06', max_tokens: 5 });
+    expect(second.status).toBe(429);
+    expect(second.body.error?.type).toBe('insufficient_quota');
+    expect(second.body.error?.message).toMatch(/dailyBudgetUsd of key/);
+    await expect.poll(() => used(id, 'dailyBudgetUsd')).toBe(78);
+  });
+
+  it.skipIf(skip)('a call to a model without a price under a spend budget is refused with 403; without a budget it goes through', async () => {
+    const { key } = (await admin('POST', '/admin/keys', { name: 'budget-unpriced', limits: { monthlyBudgetUsd: 10 } })) as { key: string };
+    const upstreamBefore = mock.requests.length;
+    const refused = await chat(key, { model: 'o1' });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error?.code).toBe('model_price_unknown');
+    expect(refused.body.error?.message).toMatch(/openai\/o1/);
+    expect(mock.requests.length).toBe(upstreamBefore);
+    // A priced model is fine under the same budget, and an unpriced one without a budget.
+    expect((await chat(key)).status).toBe(200);
+    const free = (await admin('POST', '/admin/keys', { name: 'unbudgeted-unpriced', limits: { dailyRequests: 100 } })) as { key: string };
+    expect((await chat(free.key, { model: 'o1' })).status).toBe(200);
+  });
+
+  it.skipIf(skip)('a chunked request (no content-length) reserves its prompt tokens from the parsed body', async () => {
+    const { key } = (await admin('POST', '/admin/keys', { name: 'chunked-tokens', limits: { dailyTokens: 500 } })) as { key: string };
+    // About 1,000 prompt tokens: more than the quota, so refused before the upstream, whatever the framing.
+    const payload = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(4000) }], max_tokens: 16 });
+    const bytes = new TextEncoder().encode(payload);
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(bytes.slice(0, 2000));
+        c.enqueue(bytes.slice(2000));
+        c.close();
+      },
+    });
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body,
+      duplex: 'half',
+    } as RequestInit & { duplex: 'half' });
+    const parsed = (await res.json()) as Body;
+    recordOutput('limits-http', JSON.stringify(parsed));
+    expect(res.status).toBe(429);
+    expect(parsed.error?.message).toMatch(/dailyTokens of key .*This request alone exceeds the limit/);
+    // The same body with its length is refused the same way.
+    const sized = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: payload });
+    recordOutput('limits-http', await sized.text());
+    expect(sized.status).toBe(429);
+  });
+
+  it.skipIf(skip)('a tpm limit refuses a call whose reserved tokens do not fit, with the -tokens headers', async () => {
+    const { key } = (await admin('POST', '/admin/keys', { name: 'tpm-300', limits: { tpm: 300 } })) as { key: string };
+    const first = await chat(key, { max_tokens: 150 });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-ratelimit-limit-tokens')).toBe('300');
+    // Alone this fits in 300; after the first call's 16 real tokens (or its reservation) it does not.
+    const probe = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 100 });
+    const maxTokens = 300 - Math.ceil((probe.length + 1) / 4) - 5;
+    const second = await chat(key, { max_tokens: maxTokens });
+    expect(second.status).toBe(429);
+    expect(second.body.error?.code).toBe('rate_limit_exceeded');
+    expect(second.body.error?.message).toMatch(/tpm of key/);
+    expect(second.body.error?.message).not.toMatch(/alone exceeds/);
+    expect(second.headers.get('x-ratelimit-limit-tokens')).toBe('300');
+    expect(second.headers.get('x-ratelimit-reset-tokens')).toBeTruthy();
+    expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it.skipIf(skip)('maxParallel: 1 refuses a second call while the first streams, and admits one after it ends', async () => {
+    const { key } = (await admin('POST', '/admin/keys', { name: 'parallel-1', limits: { maxParallel: 1 } })) as { key: string };
+    const firstChunk = mock.firstChunkSent();
+    const streaming = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: 'mock-gated-stream', messages: [{ role: 'user', content: 'hi' }], stream: true }),
+    });
+    expect(streaming.status).toBe(200);
+    await firstChunk;
+    const second = await chat(key);
+    expect(second.status).toBe(429);
+    expect(second.body.error?.code).toBe('rate_limit_exceeded');
+    expect(second.body.error?.message).toMatch(/maxParallel of key/);
+    mock.release();
+    expect(await streaming.text()).toContain('[DONE]');
+    // The slot is given back once the answer is settled (after the response, asynchronously).
+    await expect.poll(async () => (await chat(key)).status).toBe(200);
+  });
+
+  it.skipIf(skip)('a call the upstream fails is refunded: it uses up no quota', async () => {
+    const { key, id } = (await admin('POST', '/admin/keys', { name: 'refund-2', limits: { dailyRequests: 2, dailyTokens: 10_000 } })) as { key: string; id: string };
+    const failed = await chat(key, { model: 'mock-rate-limited' });
+    expect(failed.status).toBe(429);
+    expect(failed.body.error?.code).not.toBe('insufficient_quota');
+    await expect.poll(() => used(id, 'dailyRequests')).toBe(0);
+    expect(await used(id, 'dailyTokens')).toBe(0);
+    expect((await chat(key)).status).toBe(200);
+    expect((await chat(key)).status).toBe(200);
+    const third = await chat(key);
+    expect(third.status).toBe(429);
+    expect(third.body.error?.type).toBe('insufficient_quota');
+  });
+});
+
+describe('limits over HTTP with limits.unknownModelPrice', () => {
+  let mock: MockOpenAI;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    mock = await startMockOpenAI();
+    gw = await startTestGateway({
+      label: 'limits-http-fallback-price',
+      env: { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url },
+      config: { limits: { unknownModelPrice: { input: 1000, output: 1000 } } },
+    });
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    await mock?.close();
+  });
+
+  it('charges a model without a price at the fallback price against the budget', async () => {
+    const res = await fetch(`${gw.url}/admin/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'fallback-priced', limits: { dailyBudgetUsd: 0.035 } }),
+    });
+    const key = recordSecret(((await res.json()) as { key: string }).key);
+    const call = async () => {
+      const r = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ model: 'o1', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }),
+      });
+      recordOutput('limits-http', await r.text());
+      return r.status;
+    };
+    // About 18 prompt + 5 answer tokens at $1,000 per million reserve $0.023; the answer's 16
+    // tokens settle at $0.016: a second call does not fit in $0.035 (settled or not).
+    expect(await call()).toBe(200);
+    expect(await call()).toBe(429);
   });
 });

@@ -41,10 +41,20 @@ function refuseProto(key: string, value: unknown): unknown {
   return value;
 }
 
+// The parsed body's size in bytes, per request: a chunked body has no content-length, and the
+// token estimate of the limits step must not come out 0 for it.
+const bodySizes = new WeakMap<FastifyRequest, number>();
+
+/** Bytes of the request's JSON body as received (content-length only for bodies this parser did not read). */
+export function requestBodyBytes(req: FastifyRequest): number {
+  return bodySizes.get(req) ?? (Number(req.headers['content-length'] ?? 0) || 0);
+}
+
 export function installJsonParser(app: FastifyInstance, maxDepth: number): void {
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req: FastifyRequest, body: string | Buffer, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req: FastifyRequest, body: string | Buffer, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
+    bodySizes.set(req, typeof body === 'string' ? Buffer.byteLength(body) : body.length);
     if (text.length === 0) return done(errors.badJson(), undefined);
     if (jsonDepthExceeds(text, maxDepth)) return done(errors.invalidBody(`The JSON body is nested deeper than ${maxDepth} levels.`), undefined);
     try {

@@ -6,8 +6,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../../core/errors.js';
 import type { ChatCompletionRequest, EmbeddingsRequest, Usage } from '../../core/openai-types.js';
-import { LimitStoreError, buildRateLimitHeaders, type QuotaEvent, type Reservation } from '../../limits/index.js';
+import { LimitStoreError, buildRateLimitHeaders, type QuotaEvent, type Reservation, type SubjectLimits } from '../../limits/index.js';
+import type { ModelPrice } from '../../usage/prices.js';
 import type { GatewayContext } from '../context.js';
+import { requestBodyBytes } from '../hardening/json-body.js';
 
 export interface LimitHold {
   settle(usage: Usage | null): void;
@@ -31,9 +33,11 @@ export async function reserveLimits(
 ): Promise<LimitHold> {
   const subjects = req.principal?.subjects ?? [];
   if (subjects.length === 0) return NOOP;
-  const bytes = Number(req.headers['content-length'] ?? 0) || 0;
+  // The body as parsed, not content-length: a chunked request has none and must not reserve 0.
+  const bytes = requestBodyBytes(req);
   const estimatedTokens = estimateTokens(call.body, bytes, ctx.config.limits.defaultMaxTokens);
-  const cost = ctx.prices.costMicros(call.provider, call.model, { prompt: Math.ceil(bytes / 4), completion: estimatedTokens - Math.ceil(bytes / 4) });
+  const fallback = unknownPriceFallback(ctx, subjects, call.provider, call.model);
+  const cost = ctx.prices.costMicros(call.provider, call.model, { prompt: Math.ceil(bytes / 4), completion: estimatedTokens - Math.ceil(bytes / 4) }, fallback);
   let result;
   try {
     result = await ctx.limits.reserve({ subjects, estimatedTokens, estimatedCostMicros: cost.micros });
@@ -64,7 +68,23 @@ export async function reserveLimits(
   }
   reply.headers(headers as Record<string, string>);
   emitQuotaEvents(ctx, req, result.quotaEvents);
-  return holdFor(ctx, req, result, call, { tokens: estimatedTokens, costMicros: cost.micros });
+  return holdFor(ctx, req, result, call, { tokens: estimatedTokens, costMicros: cost.micros }, fallback);
+}
+
+/**
+ * A spend budget cannot hold for a model without a price: such a call is charged
+ * `limits.unknownModelPrice` when configured, and refused (403) otherwise. Without a budget
+ * an unknown price changes nothing (the record says the price was unknown).
+ */
+function unknownPriceFallback(ctx: GatewayContext, subjects: readonly SubjectLimits[], provider: string, model: string): ModelPrice | undefined {
+  if (!subjects.some((s) => s.limits.dailyBudgetUsd !== undefined || s.limits.monthlyBudgetUsd !== undefined)) return undefined;
+  if (ctx.prices.get(provider, model)) return undefined;
+  const fallback = ctx.config.limits.unknownModelPrice;
+  if (fallback) return fallback;
+  throw errors.forbidden(
+    `A spend budget applies to this credential, and keygate has no price for '${provider}/${model.slice(0, 100)}'; add it under 'prices' in the config (or set limits.unknownModelPrice).`,
+    'model_price_unknown',
+  );
 }
 
 function holdFor(
@@ -73,6 +93,7 @@ function holdFor(
   reservation: Reservation,
   call: { provider: string; model: string },
   estimate: { tokens: number; costMicros: number },
+  fallback: ModelPrice | undefined,
 ): LimitHold {
   return {
     settle(usage) {
@@ -81,7 +102,7 @@ function holdFor(
       if (usage) {
         const prompt = usage.prompt_tokens;
         const completion = usage.completion_tokens;
-        const cost = ctx.prices.costMicros(call.provider, call.model, { prompt, completion, cached: usage.prompt_tokens_details?.cached_tokens });
+        const cost = ctx.prices.costMicros(call.provider, call.model, { prompt, completion, cached: usage.prompt_tokens_details?.cached_tokens }, fallback);
         real = { tokens: usage.total_tokens || prompt + completion, costMicros: cost.micros };
       }
       // After the response: nothing waits for this.

@@ -8,6 +8,7 @@ import { costColumns } from '../../usage/prices.js';
 import type { GatewayContext } from '../context.js';
 import type { Custody } from '../custody.js';
 import type { CallOutcome } from '../forward.js';
+import { requestBodyBytes } from '../hardening/json-body.js';
 
 export interface FinishedCall {
   provider: string;
@@ -54,7 +55,7 @@ export function recordCall(ctx: GatewayContext, req: FastifyRequest, c: Finished
       status: outcome.status,
       usage: outcome.usage,
       body: c.estimateBody,
-      bodyBytes: Number(req.headers['content-length'] ?? 0) || 0,
+      bodyBytes: requestBodyBytes(req),
       defaultMaxTokens: ctx.config.limits.defaultMaxTokens,
     }),
     stream: c.stream ? 1 : 0,
