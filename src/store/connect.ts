@@ -9,6 +9,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { migrationProvider, type Dialect } from './migrations/index.js';
+import { ChangeListener } from './pg-listener.js';
 import type { Database } from './schema.js';
 
 export const CHANGE_CHANNEL = 'keygate_changed';
@@ -87,25 +88,18 @@ async function openPostgres(url: string): Promise<Store> {
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 
-  let changed = false;
-  const listener = new pg.Client({ connectionString: url });
-  listener.on('error', () => {
-    changed = true; // without notifications, assume everything may have changed
-  });
-  await listener.connect();
-  listener.on('notification', () => {
-    changed = true;
-  });
-  await listener.query(`LISTEN ${CHANGE_CHANNEL}`);
+  const listener = new ChangeListener(url, CHANGE_CHANNEL);
+  try {
+    await listener.start();
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
 
   return {
     db,
     dialect: 'postgres',
-    changedElsewhere() {
-      if (!changed) return false;
-      changed = false;
-      return true;
-    },
+    changedElsewhere: () => listener.changedElsewhere(),
     async notifyChange() {
       await sql`SELECT pg_notify(${CHANGE_CHANNEL}, '')`.execute(db);
     },
@@ -113,7 +107,7 @@ async function openPostgres(url: string): Promise<Store> {
       await sql`SELECT 1`.execute(db);
     },
     async close() {
-      await listener.end().catch(() => undefined);
+      await listener.close();
       await db.destroy();
     },
   };
