@@ -5,6 +5,34 @@
  */
 const nullableNumber = (min?: number, max?: number) => ({ type: ['number', 'null'], ...(min !== undefined ? { minimum: min } : {}), ...(max !== undefined ? { maximum: max } : {}) });
 
+// A function's name: the translators read it for every tool, tool call and forced choice.
+const functionRef = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 256 } } } as const;
+// The function is required unless another tool type (OpenAI's `custom`) says otherwise.
+const requireFunctionUnlessOtherType = { if: { not: { required: ['type'], properties: { type: { not: { const: 'function' } } } } }, then: { required: ['function'] } } as const;
+
+/** A content part must say what it is; a null or bare part is refused, not crashed on. */
+const contentPart = { type: 'object', required: ['type'], properties: { type: { type: 'string', minLength: 1 } } } as const;
+
+const toolCall = {
+  type: 'object',
+  required: ['id'],
+  properties: {
+    id: { type: 'string', minLength: 1 },
+    type: { type: 'string' },
+    function: { ...functionRef, properties: { ...functionRef.properties, arguments: { type: 'string' } } },
+  },
+  ...requireFunctionUnlessOtherType,
+} as const;
+
+const tool = {
+  type: 'object',
+  properties: {
+    type: { type: 'string' },
+    function: { ...functionRef, properties: { ...functionRef.properties, description: { type: 'string' }, parameters: { type: 'object' } } },
+  },
+  ...requireFunctionUnlessOtherType,
+} as const;
+
 export const chatCompletionBodySchema = {
   type: 'object',
   required: ['model', 'messages'],
@@ -18,10 +46,10 @@ export const chatCompletionBodySchema = {
         required: ['role'],
         properties: {
           role: { type: 'string', enum: ['system', 'developer', 'user', 'assistant', 'tool', 'function'] },
-          content: { type: ['string', 'array', 'null'] },
+          content: { type: ['string', 'array', 'null'], items: contentPart },
           name: { type: 'string' },
           tool_call_id: { type: 'string' },
-          tool_calls: { type: 'array' },
+          tool_calls: { type: 'array', items: toolCall },
         },
       },
     },
@@ -33,7 +61,9 @@ export const chatCompletionBodySchema = {
     top_p: nullableNumber(0, 1),
     n: { type: ['integer', 'null'], minimum: 1, maximum: 128 },
     stop: { type: ['string', 'array', 'null'] },
-    tools: { type: 'array' },
+    tools: { type: 'array', items: tool },
+    // 'none' | 'auto' | 'required', or an object naming the function (or another OpenAI shape).
+    tool_choice: { type: ['string', 'object', 'null'], if: { type: 'object', properties: { type: { const: 'function' } } }, then: { required: ['function'], properties: { function: functionRef } } },
     user: { type: 'string' },
   },
 } as const;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitBreakers, type CircuitState } from './circuit-breaker.js';
+import { CircuitBreakers, circuitId, type CircuitState } from './circuit-breaker.js';
 import { parseRetryAfter, retryDelayMs } from './retry-policy.js';
 
 describe('CircuitBreakers', () => {
@@ -24,6 +24,26 @@ describe('CircuitBreakers', () => {
       ['open', 'half_open'],
       ['half_open', 'closed'],
     ]);
+  });
+
+  it('an abandoned probe frees the slot without judging the upstream', () => {
+    let t = 0;
+    const cb = new CircuitBreakers({ failureThreshold: 1, cooldownMs: 1000 }, undefined, () => t);
+    cb.failure('a');
+    t = 1000;
+    expect(cb.allow('a')).toBe(true);
+    expect(cb.allow('a')).toBe(false);
+    cb.abandon('a');
+    expect(cb.state('a')).toBe('half_open');
+    expect(cb.allow('a')).toBe(true); // the next caller may probe
+    cb.success('a');
+    expect(cb.state('a')).toBe('closed');
+  });
+
+  it('circuits are per provider, or per provider and model where each model is its own upstream', () => {
+    const provider = (id: string, circuitPerModel?: boolean) => ({ id, adapter: { circuitPerModel } });
+    expect(circuitId({ provider: provider('openai'), model: 'gpt-4o' })).toBe('openai');
+    expect(circuitId({ provider: provider('azure-openai', true), model: 'eu-gpt4o' })).toBe('azure-openai/eu-gpt4o');
   });
 
   it('a failed probe re-opens the circuit for another cooldown', () => {

@@ -34,16 +34,18 @@ export function checkUnsupported(
   if (opts.dropUnsupportedParams) return;
   for (const rule of rules) {
     const v = req[rule.param];
-    if ((rule.isSet ?? setByDefault)(v)) throw unsupportedParam(rule.param, provider);
+    if ((rule.isSet ?? setByDefault)(v)) throw unsupportedParam(rule.param, provider, '', true);
   }
 }
 
-export function unsupportedParam(param: string, provider: string, detail = ''): GatewayError {
+export function unsupportedParam(param: string, provider: string, detail = '', droppable = false): GatewayError {
+  // Only top-level parameters can be dropped; a message's content cannot be left out silently.
+  const fix = droppable ? 'Remove it, or have the operator set models.dropUnsupportedParams: true (gateway-wide) to drop such parameters.' : 'Remove it.';
   return new GatewayError(
     400,
     'invalid_request_error',
     'unsupported_parameter',
-    `The parameter '${param}' is not supported by the ${provider} provider${detail ? ` (${detail})` : ''}. Remove it, or set dropUnsupportedParams for this provider.`,
+    `The parameter '${param}' is not supported by the ${provider} provider${detail ? ` (${detail})` : ''}. ${fix}`,
     { param },
   );
 }
@@ -130,4 +132,41 @@ export class ChunkFactory {
 /** Float32 little-endian base64, as OpenAI answers `encoding_format: base64` (the openai SDK's default). */
 export function floatsToBase64(values: readonly number[]): string {
   return Buffer.from(new Float32Array(values).buffer).toString('base64');
+}
+
+/**
+ * What every translator dereferences, checked first: each tool and tool call names a
+ * function, a forced tool_choice names one, and each content part is an object with a type.
+ * A malformed body is a 400 naming the parameter, never a crash (the HTTP schema checks the
+ * same; library callers reach the translators without it).
+ */
+export function checkRequestShape(req: ChatCompletionRequest, provider: string): void {
+  const named = (f: unknown): boolean => isRecord(f) && typeof f.name === 'string' && f.name.length > 0;
+  const tools: unknown = req.tools;
+  if (tools !== undefined && tools !== null) {
+    if (!Array.isArray(tools)) throw invalidForProvider("'tools' must be an array.", 'tools');
+    tools.forEach((t: unknown, i) => {
+      if (!isRecord(t)) throw invalidForProvider(`'tools[${i}]' must be an object.`, `tools[${i}]`);
+      if (t.type !== undefined && t.type !== 'function') throw unsupportedParam(`tools[${i}].type '${String(t.type).slice(0, 40)}'`, provider);
+      if (!named(t.function)) throw invalidForProvider(`'tools[${i}].function.name' must name the function.`, `tools[${i}].function.name`);
+    });
+  }
+  const choice: unknown = req.tool_choice;
+  if (isRecord(choice) && !named(choice.function)) throw invalidForProvider("'tool_choice.function.name' must name the function to call.", 'tool_choice.function.name');
+  const messages: unknown[] = Array.isArray(req.messages) ? req.messages : [];
+  messages.forEach((m, i) => {
+    if (!isRecord(m)) throw invalidForProvider(`'messages[${i}]' must be an object.`, `messages[${i}]`);
+    if (Array.isArray(m.content)) {
+      m.content.forEach((p: unknown, j) => {
+        if (!isRecord(p) || typeof p.type !== 'string') throw invalidForProvider(`'messages[${i}].content[${j}]' must be an object with a 'type'.`, `messages[${i}].content[${j}]`);
+      });
+    }
+    if (m.tool_calls === undefined || m.tool_calls === null) return;
+    if (!Array.isArray(m.tool_calls)) throw invalidForProvider(`'messages[${i}].tool_calls' must be an array.`, `messages[${i}].tool_calls`);
+    m.tool_calls.forEach((c: unknown, j) => {
+      if (!isRecord(c) || !named(c.function)) throw invalidForProvider(`'messages[${i}].tool_calls[${j}].function.name' must name the function called.`, `messages[${i}].tool_calls[${j}].function.name`);
+      const args = (c.function as Record<string, unknown>).arguments;
+      if (args !== undefined && typeof args !== 'string') throw invalidForProvider(`'messages[${i}].tool_calls[${j}].function.arguments' must be a JSON string.`, `messages[${i}].tool_calls[${j}].function.arguments`);
+    });
+  });
 }

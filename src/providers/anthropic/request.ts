@@ -2,6 +2,7 @@
 import type { ChatCompletionRequest, ChatMessage, ContentPart, ToolChoice } from '../../core/openai-types.js';
 import type { UpstreamRequestSpec } from '../../core/provider.js';
 import {
+  checkRequestShape,
   checkUnsupported,
   invalidForProvider,
   maxTokensOf,
@@ -53,6 +54,7 @@ export const ANTHROPIC_UNSUPPORTED: readonly UnsupportedRule[] = [
 ];
 
 export function toAnthropicRequest(req: ChatCompletionRequest, model: string, opts: AnthropicOptions = {}): UpstreamRequestSpec {
+  checkRequestShape(req, PROVIDER);
   checkUnsupported(req, PROVIDER, ANTHROPIC_UNSUPPORTED, opts);
   const { system, messages } = translateMessages(req.messages);
   const body: AnthropicRequest = {

@@ -2,6 +2,7 @@
 import type { ChatCompletionRequest, ChatMessage, ContentPart, ToolCall, ToolChoice } from '../../core/openai-types.js';
 import type { UpstreamRequestSpec } from '../../core/provider.js';
 import {
+  checkRequestShape,
   checkUnsupported,
   invalidForProvider,
   maxTokensOf,
@@ -48,6 +49,7 @@ export function modelPath(input: string): string {
 }
 
 export function toGeminiRequest(req: ChatCompletionRequest, model: string, opts: GeminiOptions = {}): UpstreamRequestSpec {
+  checkRequestShape(req, PROVIDER);
   checkUnsupported(req, PROVIDER, GEMINI_UNSUPPORTED, opts);
   const { system, contents } = translateMessages(req.messages);
   const body: GeminiRequest = { contents };

@@ -2,6 +2,7 @@
 import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../../core/openai-types.js';
 import type { UpstreamRequestSpec } from '../../core/provider.js';
 import {
+  checkRequestShape,
   checkUnsupported,
   invalidForProvider,
   maxTokensOf,
@@ -49,6 +50,7 @@ export function modelName(model: string): string {
 }
 
 export function toOllamaRequest(req: ChatCompletionRequest, model: string, opts: OllamaNativeOptions = {}): UpstreamRequestSpec {
+  checkRequestShape(req, PROVIDER);
   checkUnsupported(req, PROVIDER, OLLAMA_UNSUPPORTED, opts);
   const options: Record<string, unknown> = {};
   if (typeof req.temperature === 'number') options.temperature = req.temperature;
