@@ -33,6 +33,7 @@ const FLAG_OF: Record<string, string> = {
   scopes: '--scopes',
   models: '--models',
   providers: '--providers',
+  routes: '--routes',
   ipAllow: '--ip',
   expiresAt: '--expires',
   expiresIn: '--expires',
@@ -96,6 +97,7 @@ interface KeyFlags {
   scopes?: string;
   models?: string;
   providers?: string;
+  routes?: string;
   ip?: string;
   expires?: string;
   clear?: string;
@@ -103,13 +105,14 @@ interface KeyFlags {
   [limit: string]: unknown;
 }
 
-const CLEARABLE = ['user', 'app', 'client-id', 'models', 'providers', 'ip', 'limits', 'expires'] as const;
+const CLEARABLE = ['user', 'app', 'client-id', 'models', 'providers', 'routes', 'ip', 'limits', 'expires'] as const;
 const CLEAR_FIELD: Record<(typeof CLEARABLE)[number], string> = {
   user: 'userId',
   app: 'appId',
   'client-id': 'clientId',
   models: 'models',
   providers: 'providers',
+  routes: 'routes',
   ip: 'ipAllow',
   limits: 'limits',
   expires: 'expiresAt',
@@ -125,6 +128,7 @@ function keyBody(o: KeyFlags, currentLimits: Limits | null = null): Record<strin
   if (o.scopes !== undefined) body.scopes = o.scopes;
   if (o.models !== undefined) body.models = list(o.models);
   if (o.providers !== undefined) body.providers = list(o.providers);
+  if (o.routes !== undefined) body.routes = list(o.routes);
   if (o.ip !== undefined) body.ipAllow = list(o.ip);
   if (o.expires !== undefined) body.expiresIn = o.expires;
   const limits = limitsFromFlags(o);
@@ -144,7 +148,8 @@ function addKeyFlags(cmd: Command): Command {
     .option('--app <idOrName>', 'the app this key belongs to (its limits apply too)')
     .option('--client-id <id>', 'client id reported in audit records (default: the name)')
     .option('--models <list>', 'allowed models, comma-separated; * is a wildcard (gpt-4o*, openai/*)')
-    .option('--providers <list>', 'allowed providers, comma-separated')
+    .option('--providers <list>', 'allowed providers, comma-separated; * is a wildcard')
+    .option('--routes <list>', 'allowed routes, comma-separated; * is a wildcard (/v1/chat/completions, /anthropic/*)')
     .option('--ip <list>', 'addresses or CIDR ranges this key may be used from, comma-separated')
     .option('--expires <duration>', 'lifetime such as 30d, 12h or 4w (default: no expiry)');
   return addLimitFlags(cmd);
@@ -155,7 +160,7 @@ function printKey(v: KeyView, json?: boolean): void {
     process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
     return;
   }
-  const extra = [v.userId && `user ${v.userId}`, v.appId && `app ${v.appId}`, v.models && `models ${v.models.join(',')}`, v.ipAllow && `ip ${v.ipAllow.join(',')}`, v.limits && `limits ${JSON.stringify(v.limits)}`, v.expiresAt && `expires ${v.expiresAt}`]
+  const extra = [v.userId && `user ${v.userId}`, v.appId && `app ${v.appId}`, v.models && `models ${v.models.join(',')}`, v.routes && `routes ${v.routes.join(',')}`, v.ipAllow && `ip ${v.ipAllow.join(',')}`, v.limits && `limits ${JSON.stringify(v.limits)}`, v.expiresAt && `expires ${v.expiresAt}`]
     .filter(Boolean)
     .join(', ');
   process.stdout.write(`${v.id}  ${v.name}  ${v.prefix}  ${v.scopes.join(',')}  ${v.status}${extra ? `  (${extra})` : ''}\n`);

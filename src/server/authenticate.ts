@@ -1,7 +1,8 @@
 /**
  * The authentication step of the public API: who is calling (a keygate key or a signed
  * token; nobody when gateway auth is off), which provider key the client brought for
- * passthrough, and whether the caller's own IP allow-list admits this address.
+ * passthrough, whether the caller's own IP allow-list admits this address, and whether its
+ * route allow-list admits the route that matched (the router's pattern, never the raw URL).
  */
 import type { FastifyRequest } from 'fastify';
 import { refusedCredential, type Principal } from '../auth/access-control.js';
@@ -17,11 +18,24 @@ declare module 'fastify' {
   }
 }
 
-export function makeAuthenticate(ctx: GatewayContext, opts: { allowProviderKeys: boolean } = { allowProviderKeys: true }) {
+export interface AuthenticateOptions {
+  /** Whether a client's own provider key is read (passthrough/auto); default true. */
+  allowProviderKeys?: boolean;
+  /**
+   * Whether the key's route allow-list is checked here against the matched route pattern
+   * (default true). The native routes check it later, against the whitelisted endpoint
+   * (`/anthropic/v1/messages`), since their router pattern is only `/anthropic/*`.
+   */
+  checkRoute?: boolean;
+}
+
+export function makeAuthenticate(ctx: GatewayContext, opts: AuthenticateOptions = {}) {
   const authOn = ctx.config.auth.enabled;
+  const allowProviderKeys = opts.allowProviderKeys !== false;
+  const checkRoute = opts.checkRoute !== false;
   return async function authenticate(req: FastifyRequest): Promise<void> {
     const creds = readCredentials(req.headers);
-    req.clientProviderKey = ctx.config.keyMode === 'server' || !opts.allowProviderKeys ? null : creds.clientProviderKey;
+    req.clientProviderKey = ctx.config.keyMode === 'server' || !allowProviderKeys ? null : creds.clientProviderKey;
     if (!authOn) {
       req.principal = null;
       return;
@@ -51,7 +65,26 @@ export function makeAuthenticate(ctx: GatewayContext, opts: { allowProviderKeys:
       ctx.events.emit({ type: 'ip.denied', actor: req.principal.keyId ?? 'anonymous', clientId: req.principal.clientId, outcome: 'denied', address: req.clientIp, requestId: String(req.id) });
       throw errors.forbidden('This key may not be used from this address.', 'ip_not_allowed');
     }
+    // No matched route (a 404 to come): nothing to allow.
+    const route = req.routeOptions.url;
+    if (checkRoute && route !== undefined) requireRoute(req, route);
   };
+}
+
+/** The key's route allow-list, against a route pattern (`/v1/embeddings`, `/anthropic/v1/messages`). */
+export function requireRoute(req: FastifyRequest, route: string): void {
+  const routes = req.principal?.routes;
+  if (routes && !routes.allows(route)) {
+    throw errors.forbidden(`This credential may not use the route '${route.slice(0, 200)}'.`, 'route_not_allowed');
+  }
+}
+
+/** The key's provider allow-list, for calls that name no model (a model list, a batch, moderations). */
+export function requireProvider(req: FastifyRequest, provider: string): void {
+  const providers = req.principal?.providers;
+  if (providers && !providers.allows(provider)) {
+    throw errors.forbidden(`This credential may not use the provider '${provider}'.`, 'provider_not_allowed');
+  }
 }
 
 export function requireScope(req: FastifyRequest, scope: Scope): void {

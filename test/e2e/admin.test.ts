@@ -287,3 +287,105 @@ describe('the admin rate limit', () => {
     }
   });
 });
+
+describe('provider and route allow-lists, on every route', () => {
+  async function call(method: string, path: string, key: string, body?: unknown): Promise<Res<Body>> {
+    const res = await fetch(`${gw.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    recordOutput('admin', text);
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Body, headers: res.headers };
+  }
+  const chatBody = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
+
+  it("a providers: ['groq'] key reaches no OpenAI endpoint, with or without a model, through any entry", async () => {
+    const { key } = await createKey({ name: 'groq-only', providers: ['groq'] });
+    const upstreamBefore = mock.requests.length;
+    for (const [method, path, body] of [
+      ['GET', '/openai/v1/models', undefined],
+      ['GET', '/openai/v1/models/gpt-4o-mini', undefined],
+      ['POST', '/openai/v1/moderations', { input: 'hello' }],
+      ['POST', '/openai/v1/chat/completions', chatBody],
+      ['POST', '/api/openai/proxy', { endpoint: '/moderations', input: 'hello' }],
+    ] as const) {
+      const r = await call(method, path, key, body);
+      expect(r.status, `${method} ${path}`).toBe(403);
+      expect(r.body.error?.code, `${method} ${path}`).toBe('provider_not_allowed');
+    }
+    expect((await chat(key)).body.error?.code).toBe('model_not_allowed');
+    expect(mock.requests.length).toBe(upstreamBefore);
+  });
+
+  it("providers take globs as models do: 'open*' allows openai", async () => {
+    const { key } = await createKey({ name: 'open-glob', providers: ['open*'] });
+    expect((await call('GET', '/openai/v1/models', key)).status).toBe(200);
+    expect((await chat(key)).status).toBe(200);
+    const other = await createKey({ name: 'an-glob', providers: ['an*'] });
+    expect((await chat(other.key)).status).toBe(403);
+    expect((await call('GET', '/openai/v1/models', other.key)).status).toBe(403);
+  });
+
+  it('a key with routes: [/v1/embeddings] may embed but not chat (403 route_not_allowed), nor use the alias or native routes', async () => {
+    const { key, view } = await createKey({ name: 'embed-only', routes: ['/v1/embeddings'] });
+    expect(view.routes).toEqual(['/v1/embeddings']);
+    const embed = await call('POST', '/v1/embeddings', key, { model: 'text-embedding-3-small', input: 'hi' });
+    expect(embed.status).toBe(200);
+    for (const [path, body] of [
+      ['/v1/chat/completions', chatBody],
+      ['/api/chat/completions', chatBody],
+      ['/openai/v1/embeddings', { model: 'text-embedding-3-small', input: 'hi' }],
+    ] as const) {
+      const r = await call('POST', path, key, body);
+      expect(r.status, path).toBe(403);
+      expect(r.body.error?.code, path).toBe('route_not_allowed');
+    }
+    expect((await call('GET', '/v1/models', key)).body.error?.code).toBe('route_not_allowed');
+    // The raw URL plays no part: a query string or a spelling the router folds still names the route.
+    expect((await call('POST', '/v1/chat/completions?x=/v1/embeddings', key, chatBody)).status).toBe(403);
+    // A token from this key carries the same list.
+    const t = await fetch(`${gw.url}/auth/token`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(t.status).toBe(200);
+    const token = recordSecret(((await t.json()) as { access_token: string }).access_token);
+    expect((await call('POST', '/v1/chat/completions', token, chatBody)).body.error?.code).toBe('route_not_allowed');
+    expect((await call('POST', '/v1/embeddings', token, { model: 'text-embedding-3-small', input: 'hi' })).status).toBe(200);
+  });
+
+  it('native routes are matched against the whitelisted endpoint: /openai/* or one endpoint', async () => {
+    const native = await createKey({ name: 'native-openai', routes: ['/openai/*'] });
+    expect((await call('POST', '/openai/v1/chat/completions', native.key, chatBody)).status).toBe(200);
+    expect((await call('POST', '/api/openai/proxy', native.key, { endpoint: '/chat/completions', ...chatBody })).status).toBe(200);
+    expect((await call('POST', '/v1/chat/completions', native.key, chatBody)).status).toBe(403);
+    const listOnly = await createKey({ name: 'native-models', routes: ['/openai/v1/models', '/openai/v1/models/*'] });
+    expect((await call('GET', '/openai/v1/models', listOnly.key)).status).toBe(200);
+    // Passed on (the mock has no answer of its own for this path).
+    expect((await call('GET', '/openai/v1/models/gpt-4o-mini', listOnly.key)).status).not.toBe(403);
+    expect(mock.last().path).toBe('/v1/models/gpt-4o-mini');
+    const refused = await call('POST', '/openai/v1/chat/completions', listOnly.key, chatBody);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error?.code).toBe('route_not_allowed');
+    expect((await call('POST', '/api/openai/proxy', listOnly.key, { endpoint: '/chat/completions', ...chatBody })).status).toBe(403);
+  });
+
+  it('an admin key limited to public routes cannot reach the admin API', async () => {
+    const { key } = await createKey({ name: 'admin-routes', scopes: ['admin', 'write'], routes: ['/v1/*'] });
+    const r = await api('GET', '/admin/keys', { key, secret: true });
+    expect(r.status).toBe(403);
+    expect(r.body.error?.code).toBe('route_not_allowed');
+  });
+
+  it('routes are validated and updated like the other lists', async () => {
+    const bad = await api('POST', '/admin/keys', { body: { name: 'bad-routes', routes: ['v1/chat/completions'] } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error?.param).toBe('routes[0]');
+    const badShape = await api('POST', '/admin/keys', { body: { name: 'bad-routes', routes: ['/v1/<chat>'] } });
+    expect(badShape.status).toBe(400);
+    const { id, key } = await createKey({ name: 'route-update', routes: ['/v1/embeddings'] });
+    expect((await chat(key)).status).toBe(403);
+    const cleared = await api('PATCH', `/admin/keys/${id}`, { body: { routes: null } });
+    expect(cleared.body.routes).toBeNull();
+    expect((await chat(key)).status).toBe(200);
+  });
+});

@@ -48,7 +48,8 @@ const badAppSecret = () =>
   });
 
 export async function authTokenRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  const authenticate = makeAuthenticate(ctx, { allowProviderKeys: false });
+  // Getting or revoking a token is never refused by a key's route list: the token carries the same list.
+  const authenticate = makeAuthenticate(ctx, { allowProviderKeys: false, checkRoute: false });
 
   const rejected = (req: FastifyRequest, code: string) =>
     ctx.events.emit({ type: 'credential.rejected', actor: 'anonymous', outcome: 'denied', address: req.clientIp, requestId: String(req.id), details: { code, route: '/auth/token' } });

@@ -63,6 +63,8 @@ export const keyFieldsSchema = z
     clientId: clientIdSchema.nullable(),
     models: nameList.nullable(),
     providers: nameList.nullable(),
+    /** Route patterns such as /v1/chat/completions or /anthropic/* (see docs/security-model.md). */
+    routes: nameList.nullable(),
     ipAllow: z.array(z.string().max(100)).max(1000, 'must have at most 1000 entries').nullable(),
     limits: limitsSchema.nullable(),
     expiresAt: expiresAtSchema,
@@ -83,6 +85,7 @@ export interface KeyFields {
   clientId?: string | null;
   models?: string[] | null;
   providers?: string[] | null;
+  routes?: string[] | null;
   ipAllow?: string[] | null;
   limits?: Limits | null;
   expiresAt?: number | null;
@@ -94,7 +97,7 @@ export function checkKeyFields(input: unknown, mode: 'create' | 'update', now = 
   if (mode === 'create' && raw.name === undefined) throw errors.invalidBody("Invalid request: 'name' is required.", 'name');
   if (raw.expiresAt !== undefined && raw.expiresIn !== undefined) throw errors.invalidBody("Invalid request: give 'expiresAt' or 'expiresIn', not both.", 'expiresIn');
   const out: KeyFields = {};
-  for (const k of ['name', 'userId', 'appId', 'clientId', 'models', 'providers', 'ipAllow', 'limits'] as const) {
+  for (const k of ['name', 'userId', 'appId', 'clientId', 'models', 'providers', 'routes', 'ipAllow', 'limits'] as const) {
     if (raw[k] !== undefined) (out as Record<string, unknown>)[k] = raw[k];
   }
   if (raw.scopes !== undefined) {
@@ -105,6 +108,11 @@ export function checkKeyFields(input: unknown, mode: 'create' | 'update', now = 
   }
   if (out.models) compileNameMatcher(out.models, 'models');
   if (out.providers) compileNameMatcher(out.providers, 'providers');
+  if (out.routes) {
+    compileNameMatcher(out.routes, 'routes');
+    const i = out.routes.findIndex((r) => !r.startsWith('/'));
+    if (i !== -1) throw errors.invalidBody(`Invalid request: 'routes[${i}]' must be a path starting with /, such as /v1/chat/completions or /anthropic/*.`, `routes[${i}]`);
+  }
   if (out.ipAllow) {
     const list = out.ipAllow;
     list.forEach((entry, i) => checkCidr(entry, `ipAllow[${i}]`));

@@ -10,7 +10,7 @@ import type { CompiledEndpoint, NativeProviderSpec } from '../../../providers/_s
 import { refuseAccountWide } from '../../../providers/_shared/account-wide.js';
 import { refuseAccountWide } from '../../../providers/_shared/account-wide.js';
 import { isRecord, num } from '../../../providers/_shared/translate.js';
-import { requireModel, requireScope } from '../../authenticate.js';
+import { requireModel, requireProvider, requireRoute, requireScope } from '../../authenticate.js';
 import type { GatewayContext } from '../../context.js';
 import { resolveUpstreamKey, type Custody, type UpstreamKey } from '../../custody.js';
 import type { CallOutcome } from '../../forward.js';
@@ -39,6 +39,10 @@ export async function runNativeCall(
 ): Promise<void> {
   const { endpoint } = match;
   requireScope(req, endpoint.method === 'GET' ? 'read' : 'write');
+  // A key's provider and route allow-lists hold on every native endpoint, model or none
+  // (a model list, moderations, a batch); the route is the whitelisted endpoint's pattern.
+  requireProvider(req, spec.id);
+  requireRoute(req, `/${spec.id}${endpoint.path}`);
   let body: Record<string, unknown> | undefined;
   if (endpoint.method === 'POST') {
     // Bodiless POSTs (cancel a batch) stay bodiless; anything else must be a JSON object.

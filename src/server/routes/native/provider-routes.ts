@@ -26,7 +26,7 @@ export function providerErrorHandler(spec: NativeProviderSpec, bodyLimit: number
 export async function providerRoutes(app: FastifyInstance, ctx: GatewayContext, whitelist: NativeWhitelist): Promise<void> {
   const { spec } = whitelist;
   const prefix = `/${spec.id}`;
-  const authenticate = makeNativeAuthenticate(makeAuthenticate(ctx), spec.keyHeaders);
+  const authenticate = makeNativeAuthenticate(makeAuthenticate(ctx, { checkRoute: false }), spec.keyHeaders);
   const matches = new WeakMap<FastifyRequest, NativeMatch>();
   app.setErrorHandler(providerErrorHandler(spec, ctx.config.server.bodyLimit));
 

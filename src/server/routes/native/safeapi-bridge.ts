@@ -18,7 +18,7 @@ import { makeNativeAuthenticate } from './credentials.js';
 import { resolveMatch, type NativeWhitelist } from './whitelist-step.js';
 
 export async function bridgeProxyRoutes(app: FastifyInstance, ctx: GatewayContext, whitelists: readonly NativeWhitelist[]): Promise<void> {
-  const byId = new Map(whitelists.map((w) => [w.spec.id, { w, authenticate: makeNativeAuthenticate(makeAuthenticate(ctx), w.spec.keyHeaders) }]));
+  const byId = new Map(whitelists.map((w) => [w.spec.id, { w, authenticate: makeNativeAuthenticate(makeAuthenticate(ctx, { checkRoute: false }), w.spec.keyHeaders) }]));
   const lookup = (req: FastifyRequest) => {
     const provider = (req.params as { provider?: string }).provider ?? '';
     const found = byId.get(provider);
