@@ -3,6 +3,7 @@
  * from a load-balancing group when the name is one: weighted or least-busy), then the
  * group's other members, then the configured fallback chain. Each target is a ModelRoute.
  */
+import { GatewayError, errors } from '../core/errors.js';
 import type { ModelRoute, ProviderRegistry } from './registry.js';
 
 export interface GroupConfig {
@@ -22,11 +23,13 @@ export class ModelRouter {
 
   plan(requested: string): ModelRoute[] {
     const group = this.groups[requested];
-    const names = group ? this.#order(group) : [requested];
-    const routes = names.map((n) => this.registry.resolve(n));
+    // A group member or fallback that does not resolve is left out (start-up checks make this
+    // rare): one bad entry must not turn every request for the primary into a 404.
+    const routes = group ? this.#resolveAll(this.#order(group)) : [this.registry.resolve(requested)];
+    if (routes.length === 0) throw errors.unknownModel(requested);
     const primary = routes[0];
     const chain = this.fallbacks[requested] ?? this.fallbacks[`${primary.provider.id}/${primary.model}`] ?? [];
-    for (const n of chain) routes.push(this.registry.resolve(n));
+    routes.push(...this.#resolveAll(chain));
     // The same target twice would only repeat a failure.
     const seen = new Set<string>();
     return routes.filter((r) => {
@@ -35,6 +38,18 @@ export class ModelRouter {
       seen.add(id);
       return true;
     });
+  }
+
+  #resolveAll(names: readonly string[]): ModelRoute[] {
+    const out: ModelRoute[] = [];
+    for (const n of names) {
+      try {
+        out.push(this.registry.resolve(n));
+      } catch {
+        // unusable entry: skipped
+      }
+    }
+    return out;
   }
 
   /** Least-busy bookkeeping: call around each upstream call. */
@@ -52,8 +67,9 @@ export class ModelRouter {
     const targets = [...group.targets];
     if (group.strategy === 'least-busy') {
       const load = (m: string) => {
-        const r = this.registry.resolve(m);
-        return (this.#inFlight.get(`${r.provider.id}/${r.model}`) ?? 0) / Math.max(1e-9, targets.find((t) => t.model === m)?.weight ?? 1);
+        const [r] = this.#resolveAll([m]);
+        const busy = r ? (this.#inFlight.get(`${r.provider.id}/${r.model}`) ?? 0) : Number.POSITIVE_INFINITY;
+        return busy / Math.max(1e-9, targets.find((t) => t.model === m)?.weight ?? 1);
       };
       return targets.sort((a, b) => load(a.model) - load(b.model)).map((t) => t.model);
     }
@@ -64,4 +80,28 @@ export class ModelRouter {
     const [first] = targets.splice(i === -1 ? 0 : i, 1);
     return [first.model, ...targets.sort((a, b) => b.weight - a.weight).map((t) => t.model)];
   }
+}
+
+/**
+ * Start-up check of fallback chains and group targets: every entry must resolve to a
+ * configured provider. Returns one message per bad entry, naming it and the fix.
+ */
+export function routingProblems(
+  registry: ProviderRegistry,
+  models: { fallbacks: Readonly<Record<string, readonly string[]>>; groups: Readonly<Record<string, GroupConfig>> },
+): string[] {
+  const problems: string[] = [];
+  const configured = registry.all().map((p) => p.id).join(', ');
+  const check = (where: string, name: string) => {
+    try {
+      registry.resolve(name);
+    } catch (err) {
+      const slash = name.indexOf('/');
+      const why = err instanceof GatewayError && err.code === 'provider_not_found' ? `the provider '${name.slice(0, slash)}' is not configured` : 'it does not name a served model';
+      problems.push(`${where}: '${name}' cannot be routed: ${why} (configured providers: ${configured}). Use "provider/model" with one of them, or configure that provider (its base URL and key).`);
+    }
+  };
+  for (const [from, chain] of Object.entries(models.fallbacks)) chain.forEach((n, i) => check(`models.fallbacks.${from}[${i}]`, n));
+  for (const [name, g] of Object.entries(models.groups)) g.targets.forEach((t, i) => check(`models.groups.${name}.targets[${i}].model`, t.model));
+  return problems;
 }

@@ -15,7 +15,7 @@ import { createLimitStore } from '../limits/index.js';
 import { isEncValue, loadMasterKey, MasterKeyError, SecretString, type MasterKey } from '../crypto/index.js';
 import { loadConfig, ConfigError, type LoadOptions, type LoadedConfig } from '../config/load.js';
 import type { ProviderAdapter } from '../core/provider.js';
-import { ModelRouter } from '../providers/model-router.js';
+import { ModelRouter, routingProblems } from '../providers/model-router.js';
 import { ProviderRegistry, type KeyReader } from '../providers/registry.js';
 import { CircuitBreakers } from '../upstream/circuit-breaker.js';
 import { openStore, type Store } from '../store/connect.js';
@@ -71,6 +71,9 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
 
   const keyReader = opts.keyReader ?? encAwareKeyReader(env, masterKeys);
   const registry = new ProviderRegistry(config, env, keyReader, opts.extraAdapters);
+  // A typo in a fallback chain or group would otherwise surface only when it is needed.
+  const routing = routingProblems(registry, config.models);
+  if (routing.length) throw new ConfigError(routing.join('\n'));
 
   const trustProxy = compileTrustProxy(config.server.trustProxy.length > 0 ? config.server.trustProxy : false);
   const store = await openStore(loaded.databaseUrl);

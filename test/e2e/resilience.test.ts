@@ -201,3 +201,25 @@ describe('fallbackOn and Retry-After', () => {
     expect(Number(alone.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 });
+
+describe('routing config checked at start-up', () => {
+  it('a typo in a fallback chain stops the start, naming the entry and the fix', async () => {
+    await expect(
+      startTestGateway({
+        label: 'resilience-typo',
+        env: { KEY_MODE: 'server', OPENAI_API_KEY: KEY, OPENAI_BASE_URL: mock.url },
+        config: { models: { fallbacks: { 'gpt-4o': ['groq/llama', 'antrhopic/claude-sonnet-4-5'] } } },
+      }),
+    ).rejects.toThrow(/models\.fallbacks\.gpt-4o\[1\]: 'antrhopic\/claude-sonnet-4-5' cannot be routed: the provider 'antrhopic' is not configured/);
+  });
+
+  it('a group target on a provider that is not configured stops the start', async () => {
+    await expect(
+      startTestGateway({
+        label: 'resilience-group-typo',
+        env: { KEY_MODE: 'server', OPENAI_API_KEY: KEY, OPENAI_BASE_URL: mock.url },
+        config: { models: { groups: { smart: { targets: [{ model: 'openai/gpt-4o' }, { model: 'azure-openai/eu-deployment' }] } } } },
+      }),
+    ).rejects.toThrow(/models\.groups\.smart\.targets\[1\]\.model/);
+  });
+});
