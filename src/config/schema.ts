@@ -261,6 +261,18 @@ export const configSchema = z
       })
       .strict()
       .default({ allowPrivateTargets: false, allowCidrs: [], allowHttp: false }),
+    tracing: z
+      .object({
+        /** OTLP/HTTP endpoint (JSON), e.g. http://collector:4318 (/v1/traces is appended). Unset: OTEL_EXPORTER_OTLP_ENDPOINT, else tracing is off. */
+        otlpEndpoint: z.string().url().optional(),
+        serviceName: z.string().min(1).max(100).default('keygate'),
+        /** Share of requests traced, 0 to 1. */
+        sampleRatio: z.number().min(0).max(1).default(1),
+        /** Send the upstream span's W3C traceparent to the provider. */
+        propagate: z.boolean().default(false),
+      })
+      .strict()
+      .default({ serviceName: 'keygate', sampleRatio: 1, propagate: false }),
     metrics: z
       .object({
         enabled: z.boolean().default(true),

@@ -46,6 +46,8 @@ export async function buildApp(ctx: GatewayContext, opts: AppOptions = {}): Prom
   app.removeContentTypeParser('text/plain');
   installJsonParser(app, ctx.config.server.maxJsonDepth);
   const routes = collectRoutes(app);
+  // First of the hooks, so the request span covers them all.
+  ctx.tracing?.install(app);
   app.setErrorHandler(makeErrorHandler(bodyLimit));
   app.setNotFoundHandler((_req, reply) => sendError(reply, errors.notFound()));
   app.decorateRequest('clientIp', '');

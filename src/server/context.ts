@@ -18,6 +18,7 @@ import type { ThreatRepository } from '../store/repositories/threats.js';
 import type { GuardPolicy } from '../guard/policy.js';
 import type { MasterKeyRing, ProviderKeyService } from '../keys/index.js';
 import type { UpstreamClient } from '../upstream/http-client.js';
+import type { Tracing } from './tracing.js';
 import type { PriceTable } from '../usage/prices.js';
 import type { UsageWriter } from '../usage/usage-writer.js';
 import type { GatewayMetrics } from '../usage/metrics.js';
@@ -67,6 +68,8 @@ export interface GatewayContext {
   prices: PriceTable;
   usage: UsageWriter;
   upstream: UpstreamClient;
+  /** OpenTelemetry tracing; null when no OTLP endpoint is configured. */
+  tracing?: Tracing | null;
   events: EventBus;
   guardPolicies: GuardPolicies;
   metrics: GatewayMetrics;

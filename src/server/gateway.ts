@@ -25,8 +25,12 @@ import { IpRuleRepository } from '../store/repositories/ip-rules.js';
 import { RequestRepository } from '../store/repositories/requests.js';
 import { RevokedTokenRepository } from '../store/repositories/revoked-tokens.js';
 import { ThreatRepository } from '../store/repositories/threats.js';
+import { GuardPolicyRepository } from '../store/repositories/guard-policies.js';
+import { GuardPolicyBook } from '../guard/policy-book.js';
+import { reloadStoredPolicies, watchStoredPolicies } from './guard-policies.js';
 import { PriceTable } from '../usage/prices.js';
 import { UpstreamClient } from '../upstream/http-client.js';
+import { createTracing } from './tracing.js';
 import { UsageWriter } from '../usage/usage-writer.js';
 import { SplitKeyService } from '../byok/index.js';
 import { buildApp } from './app.js';
@@ -85,6 +89,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     revokedTokens: new RevokedTokenRepository(store),
     requests: new RequestRepository(store),
     threats: new ThreatRepository(store),
+    guardPolicies: new GuardPolicyRepository(store),
   };
   if (config.auth.enabled && (await repos.keys.count()) === 0) {
     const { key } = await repos.keys.create({ name: 'admin', scopes: ['admin', 'read', 'write'] });
@@ -124,7 +129,10 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     ...config.usage,
     onError: (err, lost) => logger.error({ err, lost }, 'usage batch could not be written'),
   });
-  const upstream = new UpstreamClient(config.upstream);
+  // Tracing off (no endpoint): the plain client, no hook, nothing per request.
+  const tracing = createTracing(config.tracing, env);
+  tracing?.setProviders(registry.all().map((p) => ({ id: p.id, origin: p.origin })));
+  const upstream = tracing ? tracing.upstreamClient(config.upstream) : new UpstreamClient(config.upstream);
   const breakers = new CircuitBreakers(config.upstream.circuitBreaker, (id, from, to) => {
     if (to === 'open') events.emit({ type: 'upstream.down', actor: 'system', target: id, outcome: 'failure' });
     else if (to === 'closed' && from !== 'closed') events.emit({ type: 'upstream.recovered', actor: 'system', target: id, outcome: 'success' });
@@ -134,6 +142,10 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     knownModels: registry.all().flatMap((p) => p.models.map((m) => `${p.id}/${m}`)),
   });
   const ops = createOperations({ store, config, masterKey: masterKeys, events, metrics, logger });
+  // The shield's policies: config overrides now, stored ones (admin API) loaded and watched.
+  const guardPolicies = new GuardPolicyBook(config.guard, config.guardPolicies);
+  await reloadStoredPolicies(guardPolicies, repos.guardPolicies, logger);
+  const stopPolicyWatch = watchStoredPolicies(guardPolicies, repos.guardPolicies, logger);
   const ctx: GatewayContext = {
     config,
     dataDir: loaded.dataDir,
@@ -149,13 +161,9 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     prices: new PriceTable(config.prices),
     usage,
     upstream,
+    tracing,
     events,
-    guardPolicies: {
-      default: config.guard,
-      keys: new Map(Object.entries(config.guardPolicies.keys)),
-      apps: new Map(Object.entries(config.guardPolicies.apps)),
-      routes: new Map(Object.entries(config.guardPolicies.routes)),
-    },
+    guardPolicies,
     metrics,
     ops,
     trustProxy,
@@ -192,9 +200,11 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
       clearTimeout(force);
       clearInterval(sweep);
       providerKeys.stop();
+      stopPolicyWatch();
       await usage.close();
       await ops.close();
       await upstream.close();
+      await tracing?.shutdown().catch((err: unknown) => logger.warn({ err: (err as { code?: string }).code ?? 'error' }, 'tracing: the last spans could not be exported'));
       await limits.close();
       await store.close();
     })());
