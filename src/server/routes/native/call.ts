@@ -76,7 +76,7 @@ export async function runNativeCall(
 
   // The shield screens native prompts too, before anything is reserved or sent, and the
   // answers of the chat-shaped endpoints on their way back (answer-guard.ts).
-  const policy = policyFor(ctx, req);
+  const policy = policyFor(ctx, req, nativeOperations(spec, endpoint));
   const answerGuard = body && endpoint.method === 'POST' ? nativeAnswerGuard(ctx, req, policy, spec, endpoint, body) : null;
   if (body && endpoint.method === 'POST') {
     const format = spec.id === 'anthropic' ? 'anthropic' : spec.id === 'gemini' ? 'gemini' : 'openai';
@@ -137,6 +137,16 @@ function enabledGroups(ctx: GatewayContext, provider: string): ReadonlySet<strin
 function enabledGroups(ctx: GatewayContext, provider: string): ReadonlySet<string> {
   const settings = (ctx.config.providers as unknown as Record<string, { nativeEndpoints?: readonly string[] } | undefined>)[provider];
   return new Set(settings?.nativeEndpoints ?? []);
+}
+
+/**
+ * Route operations of a native call for the shield's route policies: the endpoint itself
+ * (`native:anthropic:messages`), then what it does, so a `chat` policy covers every way to chat.
+ */
+function nativeOperations(spec: NativeProviderSpec, endpoint: CompiledEndpoint): string[] {
+  const own = `native:${spec.id}:${endpoint.name}`;
+  if (/embed/i.test(endpoint.name)) return [own, 'embeddings'];
+  return endpoint.stream !== undefined ? [own, 'chat'] : [own];
 }
 
 function modelOf(endpoint: CompiledEndpoint, params: Readonly<Record<string, string>>, body: Record<string, unknown> | undefined): string | null {
