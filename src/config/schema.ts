@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { limitsSchema, timeZoneSchema } from '../limits/schema.js';
-import { guardPolicySchema } from '../guard/policy.js';
+import { guardPolicyOverrideSchema, guardPolicySchema } from '../guard/policy.js';
 import { secretsSchema } from '../keys/config.js';
 
 const port = z.number().int().min(0).max(65535);
@@ -241,12 +241,16 @@ export const configSchema = z
     /** Where provider keys live (default: sealed rows in keygate's database); see docs/key-management.md. */
     secrets: secretsSchema.prefault({}),
     guard: guardPolicySchema.prefault({}),
-    /** Policies for particular keys (id or name), apps (id) and routes (e.g. /v1/chat/completions); the most specific wins. */
+    /**
+     * Overrides of the shield's policy for keys (by key id), apps (by app id) and route
+     * operations (`chat`, `embeddings`, `native:anthropic:messages`...), each merged over
+     * `guard`; the most specific is applied last (see src/guard/policy-book.ts).
+     */
     guardPolicies: z
       .object({
-        keys: z.record(z.string(), guardPolicySchema).default({}),
-        apps: z.record(z.string(), guardPolicySchema).default({}),
-        routes: z.record(z.string(), guardPolicySchema).default({}),
+        keys: z.record(z.string(), guardPolicyOverrideSchema).default({}),
+        apps: z.record(z.string(), guardPolicyOverrideSchema).default({}),
+        routes: z.record(z.string(), guardPolicyOverrideSchema).default({}),
       })
       .strict()
       .default({ keys: {}, apps: {}, routes: {} }),

@@ -159,3 +159,65 @@ export function evaluate(findings: readonly Finding[], policy: GuardPolicy = def
   if (redactions.length) return { action: 'redact', redactions, logged, risk };
   return { action: logged.length ? 'log' : 'allow', redactions, logged, risk };
 }
+
+const categoryOverrideSchema = z
+  .object({
+    action: guardActionSchema.optional(),
+    style: redactionStyleSchema.optional(),
+    blockAt: z.number({ error: () => 'must be a number from 0 to 100' }).min(0).max(100).optional(),
+  })
+  .strict();
+
+/**
+ * A per-key, per-app or per-route policy: only the fields it sets, merged over the default
+ * (see mergePolicy). Lists extend the default's: a key's allowedLinkHosts add to the global ones.
+ */
+export const guardPolicyOverrideSchema = z
+  .object({
+    enabled: z.boolean({ error: () => 'must be true or false' }).optional(),
+    blockThreshold: z.number({ error: () => 'must be a number from 0 to 100' }).min(0).max(100).optional(),
+    redactionStyle: redactionStyleSchema.optional(),
+    categories: z
+      .object({
+        prompt_injection: categoryOverrideSchema.optional(),
+        secret: categoryOverrideSchema.optional(),
+        pii: categoryOverrideSchema.optional(),
+        system_prompt_leak: categoryOverrideSchema.optional(),
+        exfiltration: categoryOverrideSchema.optional(),
+      })
+      .strict()
+      .optional(),
+    scanSystemMessages: z.boolean().optional(),
+    allowedLinkHosts: z.array(z.string().min(1)).optional(),
+    customPatterns: z.array(customPatternSchema).optional(),
+  })
+  .strict();
+
+export type GuardPolicyOverride = z.infer<typeof guardPolicyOverrideSchema>;
+
+/** Parses an override, throwing an Error whose message names each bad field. */
+export function parseGuardPolicyOverride(input: unknown): GuardPolicyOverride {
+  const r = guardPolicyOverrideSchema.safeParse(input ?? {});
+  if (r.success) return r.data;
+  throw new Error(r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+}
+
+const defined = <T extends object>(o: T | undefined): Partial<T> => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/**
+ * The policy an override makes of a base: fields it sets replace the base's, per category
+ * field by field; allowed hosts and custom patterns add to the base's (a pattern of the same
+ * name replaces the base's).
+ */
+export function mergePolicy(base: GuardPolicy, o: GuardPolicyOverride): GuardPolicy {
+  const categories = { ...base.categories };
+  for (const c of CATEGORIES) categories[c] = { ...base.categories[c], ...defined(o.categories?.[c]) };
+  const names = new Set((o.customPatterns ?? []).map((p) => p.name));
+  return {
+    ...base,
+    ...defined({ enabled: o.enabled, blockThreshold: o.blockThreshold, redactionStyle: o.redactionStyle, scanSystemMessages: o.scanSystemMessages }),
+    categories,
+    allowedLinkHosts: [...new Set([...base.allowedLinkHosts, ...(o.allowedLinkHosts ?? [])])],
+    customPatterns: [...base.customPatterns.filter((p) => !names.has(p.name)), ...(o.customPatterns ?? [])],
+  };
+}

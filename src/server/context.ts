@@ -15,7 +15,8 @@ import type { IpRuleRepository } from '../store/repositories/ip-rules.js';
 import type { RequestRepository } from '../store/repositories/requests.js';
 import type { RevokedTokenRepository } from '../store/repositories/revoked-tokens.js';
 import type { ThreatRepository } from '../store/repositories/threats.js';
-import type { GuardPolicy } from '../guard/policy.js';
+import type { GuardPolicyBook } from '../guard/policy-book.js';
+import type { GuardPolicyRepository } from '../store/repositories/guard-policies.js';
 import type { MasterKeyRing, ProviderKeyService } from '../keys/index.js';
 import type { UpstreamClient } from '../upstream/http-client.js';
 import type { Tracing } from './tracing.js';
@@ -43,14 +44,7 @@ export interface Repositories {
   revokedTokens: RevokedTokenRepository;
   requests: RequestRepository;
   threats: ThreatRepository;
-}
-
-/** The shield's policies, resolved at start-up (most specific wins: key, app, route, default). */
-export interface GuardPolicies {
-  default: GuardPolicy;
-  keys: ReadonlyMap<string, GuardPolicy>;
-  apps: ReadonlyMap<string, GuardPolicy>;
-  routes: ReadonlyMap<string, GuardPolicy>;
+  guardPolicies: GuardPolicyRepository;
 }
 
 export interface GatewayContext {
@@ -71,7 +65,8 @@ export interface GatewayContext {
   /** OpenTelemetry tracing; null when no OTLP endpoint is configured. */
   tracing?: Tracing | null;
   events: EventBus;
-  guardPolicies: GuardPolicies;
+  /** The shield's policies: the default, and overrides per key, app and route from config and the admin API. */
+  guardPolicies: GuardPolicyBook;
   metrics: GatewayMetrics;
   /** Audit log and webhooks (src/usage/audit, src/usage/webhooks). */
   ops: Operations;

@@ -20,6 +20,7 @@ export type GatewayEventType =
   | 'admin.lockout'
   | 'threat.blocked'
   | 'threat.detected'
+  | 'policy.changed'
   | 'upstream.down'
   | 'upstream.recovered';
 

@@ -174,6 +174,15 @@ export interface ProviderSecretsTable {
   updated_at: number;
 }
 
+/** A shield policy override set through the admin API (JSON of the override's fields). */
+export interface GuardPoliciesTable {
+  scope: string;
+  subject: string;
+  policy: string;
+  updated_at: number;
+  updated_by: string | null;
+}
+
 export interface Database extends AuditTables, WebhookTables {
   api_keys: ApiKeysTable;
   requests: RequestsTable;
@@ -181,6 +190,7 @@ export interface Database extends AuditTables, WebhookTables {
   users: UsersTable;
   revoked_tokens: RevokedTokensTable;
   threats: ThreatsTable;
+  guard_policies: GuardPoliciesTable;
   ip_rules: IpRulesTable;
   split_keys: SplitKeysTable;
   server_secrets: ServerSecretsTable;

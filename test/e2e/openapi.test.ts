@@ -342,6 +342,13 @@ describe('/openapi.json', () => {
     await gw.ctx.usage.flush();
     expect(((await probe('GET', '/admin/threats?limit=5')).json.data as unknown[]).length).toBeGreaterThan(0);
     expect((await probe('GET', '/admin/threats?category=nope')).status).toBe(400);
+    // Shield policies.
+    expect((await probe('PUT', '/admin/guard/policies/route/chat', { body: { blockThreshold: 80 } })).status).toBe(200);
+    expect((await probe('PUT', '/admin/guard/policies/route/chat', { body: { blockThreshold: 'high' } })).status).toBe(400);
+    await probe('GET', '/admin/guard/policies');
+    await probe('GET', '/admin/guard/policies/route/chat');
+    expect((await probe('DELETE', '/admin/guard/policies/route/chat')).status).toBe(204);
+    expect((await probe('GET', '/admin/guard/policies/route/chat')).status).toBe(404);
     await probe('GET', '/admin/provider-keys');
     const rotateTo = recordSecret('sk-proj-ROTATEopenapi0123456789abcdefgh');
     expect((await probe('POST', '/admin/provider-keys/openai/rotate', { body: { key: rotateTo } })).status).toBe(200);

@@ -23,7 +23,6 @@ beforeAll(async () => {
   gw = await startTestGateway({
     label: 'shield',
     env: { KEY_MODE: 'server', OPENAI_API_KEY: KEY, OPENAI_BASE_URL: mock.url },
-    config: { guardPolicies: { keys: { 'red-team': { enabled: false } } } },
   });
   client = new OpenAI({ apiKey: gw.adminKey, baseURL: `${gw.url}/v1`, maxRetries: 0 });
 });
@@ -88,11 +87,14 @@ describe('prompts', () => {
     expect(JSON.stringify(mock.last().body)).toContain('ignore the warning');
   });
 
-  it('applies a per-key policy (the red-team key has the shield off)', async () => {
-    const { key } = await gw.ctx.repos.keys.create({ name: 'red-team' });
+  it('applies a per-key policy by key id (the red-team key has the shield off)', async () => {
+    const { key, record } = await gw.ctx.repos.keys.create({ name: 'red-team' });
     recordSecret(key);
+    const res = await fetch(`${gw.url}/admin/guard/policies/key/${record.id}`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.adminKey}` }, body: JSON.stringify({ enabled: false }) });
+    expect(res.status).toBe(200);
     const r = await post({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: INJECTION }] }, key);
     expect(r.status).toBe(200);
+    expect((await post({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: INJECTION }] })).status).toBe(403);
   });
 });
 

@@ -28,6 +28,7 @@ import {
   type TextPart,
   type WireFormat,
 } from '../../guard/index.js';
+import { routeOperation } from '../../guard/policy-book.js';
 import type { GatewayContext } from '../context.js';
 
 /** Applied to one upstream answer (see forward.ts). */
@@ -43,11 +44,14 @@ export interface ChunkGuard {
   end(): ChatCompletionChunk[];
 }
 
-/** The policy for this caller: key, then app, then route, then the default. */
-export function policyFor(ctx: GatewayContext, req: FastifyRequest): GuardPolicy {
+/**
+ * The policy for this caller: the default with the overrides of the call's route operation,
+ * its app and its key merged over it (src/guard/policy-book.ts). `operations` name what the
+ * call does, most specific first; by default they come from the OpenAI route that matched.
+ */
+export function policyFor(ctx: GatewayContext, req: FastifyRequest, operations: readonly string[] = [routeOperation(req.routeOptions.url ?? '')]): GuardPolicy {
   const p = req.principal;
-  const o = ctx.guardPolicies;
-  return (p?.keyId && o.keys.get(p.keyId)) || (p?.name && o.keys.get(p.name)) || (p?.appId && o.apps.get(p.appId)) || o.routes.get(req.routeOptions.url ?? '') || o.default;
+  return ctx.guardPolicies.resolve({ keyId: p?.keyId, appId: p?.appId, operations });
 }
 
 /** Scans the prompt; returns the body to forward (redacted when the policy says so). */

@@ -14,6 +14,7 @@ import { providerSecrets } from './0006-provider-secrets.js';
 import { usageCost } from './0007-usage-cost.js';
 import { threats } from './0008-threats.js';
 import { keyRoutes } from './0009-key-routes.js';
+import { guardPolicies } from './0010-guard-policies.js';
 
 export type { Dialect };
 
@@ -27,6 +28,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationFactory]> = [
   ['0007_usage_cost', usageCost],
   ['0008_threats', threats],
   ['0009_key_routes', keyRoutes],
+  ['0010_guard_policies', guardPolicies],
 ];
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

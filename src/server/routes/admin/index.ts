@@ -18,6 +18,7 @@ import { keyRoutes } from './keys.js';
 import { tokenRoutes } from './tokens.js';
 import { analyticsAdminRoutes } from './analytics.js';
 import { operationsRoutes } from './operations.js';
+import { guardPolicyRoutes } from './guard-policies.js';
 
 const lockedOut = (retryAfter: number) =>
   new GatewayError(429, 'rate_limit_error', 'admin_locked_out', 'Too many failed admin authentications from this address; try again later.', {
@@ -68,5 +69,6 @@ export async function adminRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
   await tokenRoutes(app, ctx);
   await analyticsAdminRoutes(app, ctx);
   await operationsRoutes(app, ctx);
+  await guardPolicyRoutes(app, ctx);
   await (await import('./provider-keys.js')).providerKeyAdminRoutes(app, ctx);
 }
