@@ -25,6 +25,9 @@ import { IpRuleRepository } from '../store/repositories/ip-rules.js';
 import { RequestRepository } from '../store/repositories/requests.js';
 import { RevokedTokenRepository } from '../store/repositories/revoked-tokens.js';
 import { ThreatRepository } from '../store/repositories/threats.js';
+import { GuardPolicyRepository } from '../store/repositories/guard-policies.js';
+import { GuardPolicyBook } from '../guard/policy-book.js';
+import { reloadStoredPolicies, watchStoredPolicies } from './guard-policies.js';
 import { PriceTable } from '../usage/prices.js';
 import { UpstreamClient } from '../upstream/http-client.js';
 import { createTracing } from './tracing.js';
@@ -86,6 +89,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     revokedTokens: new RevokedTokenRepository(store),
     requests: new RequestRepository(store),
     threats: new ThreatRepository(store),
+    guardPolicies: new GuardPolicyRepository(store),
   };
   if (config.auth.enabled && (await repos.keys.count()) === 0) {
     const { key } = await repos.keys.create({ name: 'admin', scopes: ['admin', 'read', 'write'] });
@@ -138,6 +142,10 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     knownModels: registry.all().flatMap((p) => p.models.map((m) => `${p.id}/${m}`)),
   });
   const ops = createOperations({ store, config, masterKey: masterKeys, events, metrics, logger });
+  // The shield's policies: config overrides now, stored ones (admin API) loaded and watched.
+  const guardPolicies = new GuardPolicyBook(config.guard, config.guardPolicies);
+  await reloadStoredPolicies(guardPolicies, repos.guardPolicies, logger);
+  const stopPolicyWatch = watchStoredPolicies(guardPolicies, repos.guardPolicies, logger);
   const ctx: GatewayContext = {
     config,
     dataDir: loaded.dataDir,
@@ -155,12 +163,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     upstream,
     tracing,
     events,
-    guardPolicies: {
-      default: config.guard,
-      keys: new Map(Object.entries(config.guardPolicies.keys)),
-      apps: new Map(Object.entries(config.guardPolicies.apps)),
-      routes: new Map(Object.entries(config.guardPolicies.routes)),
-    },
+    guardPolicies,
     metrics,
     ops,
     trustProxy,
@@ -197,6 +200,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
       clearTimeout(force);
       clearInterval(sweep);
       providerKeys.stop();
+      stopPolicyWatch();
       await usage.close();
       await ops.close();
       await upstream.close();
