@@ -8,7 +8,6 @@ import { errors } from '../../../core/errors.js';
 import type { ChatCompletionRequest, EmbeddingsRequest } from '../../../core/openai-types.js';
 import type { CompiledEndpoint, NativeProviderSpec } from '../../../providers/_shared/endpoint-whitelist.js';
 import { refuseAccountWide } from '../../../providers/_shared/account-wide.js';
-import { refuseAccountWide } from '../../../providers/_shared/account-wide.js';
 import { isRecord, num } from '../../../providers/_shared/translate.js';
 import { requireModel, requireProvider, requireRoute, requireScope } from '../../authenticate.js';
 import type { GatewayContext } from '../../context.js';
@@ -56,8 +55,6 @@ export async function runNativeCall(
   else if (endpoint.method !== 'GET' && req.principal?.models) {
     throw errors.forbidden('This credential is limited to certain models; this endpoint names none, so it cannot be checked.', 'model_not_allowed');
   }
-  // A body field or header that loads stored account data passes only when its endpoint group is on.
-  refuseAccountWide(spec.id, spec.accountWide, body, req.headers, enabledGroups(ctx, spec.id));
   // A body field or header that loads stored account data passes only when its endpoint group is on.
   refuseAccountWide(spec.id, spec.accountWide, body, req.headers, enabledGroups(ctx, spec.id));
   const provider = ctx.registry.get(spec.upstreamId ?? spec.id);
@@ -127,11 +124,6 @@ export async function runNativeCall(
       estimateBody: estimateShape(usedModel, endpoint, body),
     });
   }
-}
-
-function enabledGroups(ctx: GatewayContext, provider: string): ReadonlySet<string> {
-  const settings = (ctx.config.providers as unknown as Record<string, { nativeEndpoints?: readonly string[] } | undefined>)[provider];
-  return new Set(settings?.nativeEndpoints ?? []);
 }
 
 function enabledGroups(ctx: GatewayContext, provider: string): ReadonlySet<string> {
