@@ -25,6 +25,8 @@ export function createAzureOpenAIAdapter(opts: AzureOpenAIOptions = {}): Provide
     env: { baseUrl: 'AZURE_OPENAI_BASE_URL', apiKey: 'AZURE_OPENAI_API_KEY' },
     openAICompatible: false,
     streamUsage: true,
+    // One deployment failing says nothing about another deployment of the same resource.
+    circuitPerModel: true,
     authHeaders: (apiKey) => ({ 'api-key': apiKey }),
     chat: {
       toUpstream(req: ChatCompletionRequest, model: string) {

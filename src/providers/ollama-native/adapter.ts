@@ -6,7 +6,7 @@
 import { errors } from '../../core/errors.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../core/openai-types.js';
 import { PROVIDER_ADAPTER_VERSION, type ProviderAdapter } from '../../core/provider.js';
-import { arr, invalidForProvider, isRecord, num } from '../_shared/translate.js';
+import { arr, floatsToBase64, invalidForProvider, isRecord, num } from '../_shared/translate.js';
 import { modelName, toOllamaRequest, type OllamaNativeOptions } from './request.js';
 import { createOllamaStreamMapper, fromOllamaResponse, mapOllamaError } from './response.js';
 
@@ -40,12 +40,17 @@ export function createOllamaNativeAdapter(opts: OllamaNativeOptions = {}): Ndjso
         }
         return { path: '/api/embed', body: { model: modelName(model), input, ...(typeof req.dimensions === 'number' ? { dimensions: req.dimensions } : {}) } };
       },
-      fromUpstream(body: unknown, model: string): EmbeddingsResponse {
+      // Ollama has no encoding_format, and the openai SDK asks for base64 by default (and decodes it).
+      fromUpstream(body: unknown, model: string, req?: EmbeddingsRequest): EmbeddingsResponse {
         if (!isRecord(body) || !Array.isArray(body.embeddings)) throw errors.upstreamBadResponse('Ollama');
         const prompt = num(body.prompt_eval_count);
+        const base64 = req?.encoding_format === 'base64';
         return {
           object: 'list',
-          data: arr(body.embeddings).map((e, index) => ({ object: 'embedding' as const, index, embedding: arr(e).filter((v): v is number => typeof v === 'number') })),
+          data: arr(body.embeddings).map((e, index) => {
+            const values = arr(e).filter((v): v is number => typeof v === 'number');
+            return { object: 'embedding' as const, index, embedding: base64 ? floatsToBase64(values) : values };
+          }),
           model,
           usage: { prompt_tokens: prompt, total_tokens: prompt },
         };
