@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { errors } from '../core/errors.js';
 import type { GatewayContext } from './context.js';
-import { makeErrorHandler, sendError } from './error-handler.js';
+import { makeErrorHandler, sendError, toGatewayError } from './error-handler.js';
 import { makeCors } from './hardening/cors.js';
 import { installJsonParser } from './hardening/json-body.js';
 import { makeSecurityHeaders } from './hardening/security-headers.js';
@@ -19,6 +19,8 @@ import { createRequire } from 'node:module';
 import { openAIRoutes } from './routes/openai-api.js';
 import { usageRoutes } from './routes/usage.js';
 import { nativeRoutes } from './routes/native/index.js';
+import { NATIVE_SPECS } from './routes/native/whitelist-step.js';
+import { makeRefusalRecorder } from './steps/record-refusal.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { authTokenRoutes } from './routes/auth-tokens.js';
 import { splitKeyRoutes } from './routes/split-keys.js';
@@ -53,6 +55,15 @@ export async function buildApp(ctx: GatewayContext, opts: AppOptions = {}): Prom
   app.decorateRequest('clientIp', '');
   app.decorateRequest('principal', null);
   app.decorateRequest('clientProviderKey', null);
+  app.decorateRequest('callRecorded', false);
+  app.decorateRequest('callTarget', null);
+  app.decorateRequest('errorCode', null);
+  // The code a refusal is recorded with (the scope's own error handler writes the body).
+  app.addHook('onError', async (req, _reply, err) => {
+    req.errorCode = toGatewayError(err, bodyLimit).code;
+  });
+  // Refused API requests are recorded too (recordCall records the rest).
+  app.addHook('onResponse', makeRefusalRecorder(ctx, new Set(NATIVE_SPECS.map((s) => s.id))));
   const securityHeaders = makeSecurityHeaders((req) => isHttpsRequest(ctx, req));
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);

@@ -22,6 +22,7 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
       let body = req.body as ChatCompletionRequest | EmbeddingsRequest;
       const started = performance.now();
       const plan = ctx.router.plan(body.model);
+      req.callTarget = { provider: plan[0].provider.id, model: plan[0].model, endpoint };
       requireModel(req, plan[0].provider.id, plan[0].model);
       // Fallbacks and group members the caller may not use are left out, silently.
       const targets = plan.filter((r, i) => i === 0 || modelAllowed(req, r.provider.id, r.model));

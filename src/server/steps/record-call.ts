@@ -26,6 +26,7 @@ export interface FinishedCall {
 
 export function recordCall(ctx: GatewayContext, req: FastifyRequest, c: FinishedCall): void {
   const { outcome } = c;
+  req.callRecorded = true;
   ctx.metrics.observeRequest({
     provider: c.provider,
     model: `${c.provider}/${c.model}`,

@@ -49,6 +49,7 @@ export async function runNativeCall(
     else if (rawBody !== undefined || endpoint.model !== undefined) throw errors.invalidBody('The request body must be a JSON object.');
   }
   const model = modelOf(endpoint, match.params, body);
+  req.callTarget = { provider: spec.id, model: model ?? endpoint.name, endpoint: `native:${endpoint.name}` };
   if (model !== null) requireModel(req, spec.id, model);
   // A key limited to some models cannot be checked on a call that names none (a batch may
   // hold any model), so it may only read.
