@@ -163,9 +163,9 @@ function mapJoseError(err: unknown): TokenError {
   return new TokenError('invalid_signature');
 }
 
-/** Issues and verifies tokens against one keyring. Construct once at start-up. */
+/** Issues and verifies tokens against one keyring (replaced on rotation). Construct once at start-up. */
 export class SignedTokenService {
-  readonly #keyring: SigningKeyring;
+  #keyring: SigningKeyring;
   readonly #defaultTtl: number;
   readonly #maxTtl: number;
   readonly #tolerance: number;
@@ -195,6 +195,16 @@ export class SignedTokenService {
     const size = opts.verifiedCacheSize ?? 10_000;
     if (!Number.isInteger(size) || size < 0) throw new RangeError('verifiedCacheSize must be a whole number >= 0.');
     this.#cacheSize = size;
+  }
+
+  /**
+   * Swaps in a rotated keyring (SIGHUP after `keygate tokens rotate`): new tokens are signed
+   * with its current key; a token whose key left the keyring or closed its window is refused
+   * from the next request on (verified tokens are forgotten, so none is served from the cache).
+   */
+  setKeyring(keyring: SigningKeyring): void {
+    this.#keyring = keyring;
+    this.#cache.clear();
   }
 
   get maxTtlSeconds(): number {

@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateSigningSecret, rotateKeyring, type KeyringConfig } from './signing-keys.js';
+import type { SignedTokenService } from './signed-tokens.js';
+import { SigningKeyring, generateSigningSecret, rotateKeyring, type KeyringConfig } from './signing-keys.js';
 
 const FILE = 'token-keys.json';
 
@@ -32,6 +33,13 @@ export function loadTokenKeyring(dataDir: string, env: NodeJS.ProcessEnv): Keyri
   }
   if ((statSync(file).mode & 0o077) !== 0) throw new Error(`${file} is readable by other users; run: chmod 600 ${file}`);
   return JSON.parse(readFileSync(file, 'utf8')) as KeyringConfig;
+}
+
+/** Re-reads the secrets (file or KEYGATE_TOKEN_SECRETS) into a running token service; returns the current kid. Throws, leaving the old keyring, when they are not valid. */
+export function reloadTokenKeyring(tokens: SignedTokenService, dataDir: string, env: NodeJS.ProcessEnv): string {
+  const keyring = new SigningKeyring(loadTokenKeyring(dataDir, env));
+  tokens.setKeyring(keyring);
+  return keyring.current.kid;
 }
 
 /** Adds a new current secret; the previous ones verify until the overlap ends. */

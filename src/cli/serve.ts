@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { reloadTokenKeyring } from '../auth/token-keyring-source.js';
 import { startGateway } from '../server/gateway.js';
 import { globalConfigFile, printAdminKey } from './shared.js';
 
@@ -31,6 +32,13 @@ export function registerServe(program: Command): void {
           (rotated) => gw.ctx.logger.info({ rotated: rotated.map((r) => `${r.provider}/${r.keyId}`), backend: gw.ctx.providerKeys.status() }, 'SIGHUP: provider keys reloaded'),
           (err: unknown) => gw.ctx.logger.error({ err }, 'SIGHUP: provider keys could not be reloaded; the last good keys are still served'),
         );
+        // The token signing keyring too (after `keygate tokens rotate`): a bad file keeps the old one.
+        try {
+          const current = reloadTokenKeyring(gw.ctx.tokens, gw.loaded.dataDir, process.env);
+          gw.ctx.logger.info({ current }, 'SIGHUP: token signing keyring reloaded');
+        } catch (err) {
+          gw.ctx.logger.error({ err }, 'SIGHUP: token signing keyring could not be reloaded; the old one is still used');
+        }
       });
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));

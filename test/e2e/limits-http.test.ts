@@ -4,10 +4,11 @@
  * requests against a quota of 10 let exactly 10 through; a user's limit is shared by its keys.
  * Run with the in-process counters and with Redis (mandatory in CI).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REDIS_URL, SERVICES_REQUIRED, deletePrefix, probeRedis, runPrefix } from '../../src/limits/__tests__/redis-env.js';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
 const SERVER_KEY = recordSecret('sk-proj-LIMITSserverkey0123456789abcdefghijklmn');
@@ -284,3 +285,56 @@ describe('limits over HTTP with limits.unknownModelPrice', () => {
     expect(await call()).toBe(429);
   });
 });
+
+describe.skipIf(redisProblem !== null)('two gateway processes sharing one Redis', () => {
+  // A second process (keygate serve through tsx) takes seconds to start on a busy machine.
+  vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
+  let mock: MockOpenAI;
+  let a: TestGateway;
+  let b: ServeProcess;
+  const prefix = runPrefix('limits-two-processes');
+
+  beforeAll(async () => {
+    mock = await startMockOpenAI();
+    const env = { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url, REDIS_URL, KEYGATE_LIMITS_PREFIX: prefix };
+    a = await startTestGateway({ label: 'limits-two-a', env });
+    // The same store (SQLite file, WAL) and the same Redis counters, in another process.
+    b = await startServeProcess('limits-two-b', { ...env, KEYGATE_DATA_DIR: a.dataDir });
+  });
+  afterAll(async () => {
+    await b?.stop();
+    await a?.stop();
+    await mock?.close();
+    await deletePrefix(prefix);
+  });
+
+  it('enforce one limit: 40 simultaneous requests split over both against dailyRequests: 10 let exactly 10 through', async () => {
+    const created = await fetch(`${a.url}/admin/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'two-processes', limits: { dailyRequests: 10 } }),
+    });
+    expect(created.status).toBe(201);
+    const key = recordSecret(((await created.json()) as { key: string }).key);
+    const chatAt = async (url: string) => {
+      const r = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 16 }),
+      });
+      recordOutput('limits-http', await r.text());
+      return { status: r.status, remaining: r.headers.get('x-ratelimit-remaining-requests') };
+    };
+    // Both processes know the key before the burst (B reads it from the shared store).
+    expect((await chatAt(b.url)).status).toBe(200);
+    expect((await chatAt(a.url)).remaining).toBe('8');
+    const upstreamBefore = mock.requests.length;
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => chatAt(i % 2 === 0 ? a.url : b.url)));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(8);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(32);
+    expect(mock.requests.length - upstreamBefore).toBe(8);
+    expect((await chatAt(b.url)).status).toBe(429);
+    expect((await chatAt(a.url)).status).toBe(429);
+  });
+});
+

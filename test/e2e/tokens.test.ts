@@ -3,13 +3,17 @@
  * secret; never on a name alone), scopes never above the key's, revocation effective on the
  * very next request, and a representative part of the JWT attack list.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { SignJWT, importPKCS8 } from 'jose';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SignedTokenService } from '../../src/auth/signed-tokens.js';
 import { SigningKeyring, generateSigningSecret } from '../../src/auth/signing-keys.js';
-import { loadTokenKeyring } from '../../src/auth/token-keyring-source.js';
+import { loadTokenKeyring, rotateTokenKeyring, tokenKeyringFile } from '../../src/auth/token-keyring-source.js';
 import type { GatewayEvent } from '../../src/server/events.js';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
 let mock: MockOpenAI;
@@ -268,6 +272,47 @@ describe('JWT attacks over HTTP', () => {
     await expectRefused(t.token, 401, 'invalid_token');
   });
 
+  const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
+  const currentSecret = () => {
+    const ring = loadTokenKeyring(gw.dataDir, {});
+    return new TextEncoder().encode(ring.keys.find((k) => k.kid === ring.current)?.secret as string);
+  };
+
+  it('a token without a kid is refused (401), even with the right secret', async () => {
+    const t = await new SignJWT(claimsOf(good)).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(currentSecret());
+    await expectRefused(t, 401, 'invalid_token');
+  });
+
+  it('a token whose nbf is in the future is refused (401 token_not_yet_valid)', async () => {
+    const ring = new SigningKeyring(loadTokenKeyring(gw.dataDir, {}));
+    const svc = new SignedTokenService({ keyring: ring, issuer: 'keygate' });
+    const now = Math.floor(Date.now() / 1000);
+    const t = await svc.sign({ clientId: 'early', scopes: ['write'], subject: `key:${keyId}`, ttlSeconds: 3600, notBefore: now + 1800 });
+    await expectRefused(t.token, 401, 'token_not_yet_valid');
+  });
+
+  it('a tampered signature is refused (401)', async () => {
+    const [header, payload, sig] = good.split('.');
+    const flipped = `${sig.slice(0, 10)}${sig[10] === 'A' ? 'B' : 'A'}${sig.slice(11)}`;
+    await expectRefused(`${header}.${payload}.${flipped}`, 401, 'invalid_token');
+  });
+
+  it('RS256 (with the right kid) is refused, and so is a public key used as an HMAC secret (key confusion)', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const kid = loadTokenKeyring(gw.dataDir, {}).current;
+    const rs = await new SignJWT(claimsOf(good)).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid }).sign(await importPKCS8(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 'RS256'));
+    await expectRefused(rs, 401, 'invalid_token');
+    // The classic confusion: HS256 signed with a public key an attacker knows. keygate holds no
+    // public keys; only its own secrets verify.
+    const pem = new TextEncoder().encode(publicKey.export({ type: 'spki', format: 'pem' }) as string);
+    const confused = await new SignJWT(claimsOf(good)).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid }).sign(pem);
+    await expectRefused(confused, 401, 'invalid_token');
+    // The same claims signed with the real secret do verify (the cases above fail on the signing alone).
+    const real = await new SignJWT(claimsOf(good)).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid }).sign(currentSecret());
+    recordSecret(real);
+    expect((await chat(real)).status).toBe(200);
+  });
+
   it('a malformed token is a 400', async () => {
     await expectRefused('eyJhbGciOiJIUzI1NiJ9.@@@.abc', 400);
   });
@@ -346,3 +391,65 @@ describe('audit records for the use of a revoked credential', () => {
     expect(rec?.details).toMatchObject({ code: 'revoked_api_key', keyId: id, jti: t.body.jti });
   });
 });
+
+describe('signing secret rotation in a running gateway (keygate serve, SIGHUP)', () => {
+  vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
+  let serve: ServeProcess;
+  let dataDir = '';
+  let mockUrl = '';
+
+  beforeAll(async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    dataDir = mkdtempSync(join(tmpdir(), 'keygate-rotate-'));
+    mockUrl = mock.url;
+    serve = await startServeProcess('tokens-rotation', { KEYGATE_DATA_DIR: dataDir, KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mockUrl });
+  });
+  afterAll(async () => {
+    await serve?.stop();
+    if (dataDir) (await import('node:fs')).rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const at = async (path: string, bearer: string, body: unknown): Promise<Res> => {
+    const res = await fetch(`${serve.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const text = await res.text();
+    const parsed = (text ? JSON.parse(text) : {}) as Body;
+    if (typeof parsed.access_token === 'string') recordSecret(parsed.access_token);
+    else recordOutput('tokens', text);
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
+  const kidOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
+  const hup = async (n: number) => {
+    serve.child.kill('SIGHUP');
+    await serve.waitForLog(/SIGHUP: token signing keyring reloaded/, n);
+  };
+
+  it('a token signed before the rotation verifies within the overlap and is refused once it has closed', async () => {
+    const chatBody = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
+    const old = await at('/auth/token', serve.adminKey, {});
+    expect(old.status).toBe(200);
+    const oldToken = old.body.access_token as string;
+    const oldKid = kidOf(oldToken);
+    expect((await at('/v1/chat/completions', oldToken, chatBody)).status).toBe(200);
+
+    const newKid = rotateTokenKeyring(dataDir, {}, 3600);
+    await hup(1);
+    const fresh = await at('/auth/token', serve.adminKey, {});
+    expect(kidOf(fresh.body.access_token as string)).toBe(newKid);
+    expect((await at('/v1/chat/completions', fresh.body.access_token as string, chatBody)).status).toBe(200);
+    // Within the overlap the old key still verifies.
+    expect((await at('/v1/chat/completions', oldToken, chatBody)).status).toBe(200);
+
+    // The overlap ends (as if an hour had passed: the old key's notAfter is now behind us).
+    const file = tokenKeyringFile(dataDir);
+    const ring = JSON.parse(readFileSync(file, 'utf8')) as { current: string; keys: Array<{ kid: string; notAfter?: number }> };
+    writeFileSync(file, JSON.stringify({ ...ring, keys: ring.keys.map((k) => (k.kid === oldKid ? { ...k, notAfter: Date.now() - 1000 } : k)) }), { mode: 0o600 });
+    await hup(2);
+    const refused = await at('/v1/chat/completions', oldToken, chatBody);
+    expect(refused.status).toBe(401);
+    expect(refused.body.error?.code).toBe('invalid_token');
+    expect((await at('/v1/chat/completions', fresh.body.access_token as string, chatBody)).status).toBe(200);
+  });
+});
+
