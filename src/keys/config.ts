@@ -50,8 +50,29 @@ export const secretsSchema = z
       .strict()
       .optional(),
     azure: z
-      .object({ vaultUrl: z.string().url(), prefix: z.string().optional(), purgeOnDelete: z.boolean().optional() })
+      .object({
+        vaultUrl: z.string().url(),
+        prefix: z.string().optional(),
+        purgeOnDelete: z.boolean().optional(),
+        /** With clientId: a service principal (ClientSecretCredential); without: DefaultAzureCredential. */
+        tenantId: z.string().min(1).optional(),
+        clientId: z.string().min(1).optional(),
+        /** The variable holding the client secret (plain or enc:), never the YAML file. */
+        clientSecretEnv: envName.default('AZURE_CLIENT_SECRET'),
+        /** The Microsoft Entra endpoint, e.g. https://login.microsoftonline.us (sovereign clouds); https only. */
+        authorityHost: z.string().url().optional(),
+        /** For an authority MSAL does not know (private or local): skip the instance discovery call. */
+        disableInstanceDiscovery: z.boolean().optional(),
+        /** PEM CA bundle trusted for the authority and the vault (private CAs); replaces the public CAs. */
+        caFile: z.string().min(1).optional(),
+        /** Vaults outside *.vault.azure.net: skip the check that the auth challenge names the vault's domain. */
+        disableChallengeResourceVerification: z.boolean().optional(),
+        /** Local test servers only: an http:// vault URL (the bearer token would travel in clear). */
+        allowInsecureHttp: z.boolean().optional(),
+        maxRetries: z.number().int().min(0).optional(),
+      })
       .strict()
+      .refine((a) => !a.clientId || a.tenantId, { message: 'clientId needs tenantId (the directory of the service principal)', path: ['tenantId'] })
       .optional(),
     keyring: z
       .object({ service: z.string().min(1).optional(), linuxStore: z.enum(['secret-service', 'keyutils']).optional() })

@@ -7,7 +7,7 @@ import type { SecretString } from '../crypto/secret-string.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Store } from '../store/connect.js';
 import type { EventBus } from '../server/events.js';
-import { createSecretBackend } from './backend.js';
+import { backendFixHint, createSecretBackend } from './backend.js';
 import { poolEventToGateway } from './events.js';
 import type { MasterKeyRing } from './master-keys.js';
 import { ProviderKeyService, type EnvKeyReader } from './service.js';
@@ -15,7 +15,7 @@ import { ProviderKeyService, type EnvKeyReader } from './service.js';
 export { ProviderKeyService, NoKeyAvailableError, type RotationResult, type EnvKeyReader } from './service.js';
 export { MasterKeyRing, PREVIOUS_MASTER_KEY_FILE, NEW_MASTER_KEY_FILE, type PreviousKeyOutcome } from './master-keys.js';
 export { rewrapDatabase, keyIdInUse, SEALED_COLUMNS } from './rewrap.js';
-export { createSecretBackend } from './backend.js';
+export { createSecretBackend, backendFixHint } from './backend.js';
 export { secretsSchema, SECRET_BACKENDS, type SecretsConfig } from './config.js';
 
 export interface ProviderKeysDeps {
@@ -53,6 +53,8 @@ export async function createProviderKeys(d: ProviderKeysDeps): Promise<ProviderK
     onError: d.onError,
     beforeReload: () => d.ring.refresh(),
   });
+  // validate() first, so a backend that cannot serve is named at start-up with what to check.
+  await service.validate(backendFixHint(s));
   await service.reload();
   service.watch(s.reloadIntervalMs);
   return service;

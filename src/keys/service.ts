@@ -63,6 +63,8 @@ export class ProviderKeyService {
   #version: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #reloading: Promise<RotationResult[]> | null = null;
+  /** Set at start-up when the backend failed validate(): what failed and what to check (no secret). */
+  validationProblem: string | undefined;
 
   constructor(opts: ProviderKeyServiceOptions) {
     this.#o = opts;
@@ -132,6 +134,24 @@ export class ProviderKeyService {
     if (done) return done;
     if (!slot) throw new Error(`The new ${provider} key could not be read back from the ${this.backend.name} backend.`);
     return { provider, keyId: slot.keyId, draining: [], retired: Promise.resolve() };
+  }
+
+  /**
+   * Runs the backend's validate() (reachable, credentials accepted, values open) and keeps the
+   * answer for the start-up log and error. A failure is not fatal by itself: keys from the
+   * environment still serve, and a remote backend is retried on every reload.
+   */
+  async validate(fixHint: string): Promise<string | undefined> {
+    if (!this.backend || this.backend.name === 'env') return undefined;
+    try {
+      await this.backend.validate();
+      this.validationProblem = undefined;
+    } catch (err) {
+      this.validationProblem = `the ${this.backend.name} secret backend failed validation (${describeCause(err)}). ${fixHint}`;
+      if (!this.#lastError) this.#failingSince = new Date().toISOString();
+      this.#lastError = describeCause(err);
+    }
+    return this.validationProblem;
   }
 
   /** Re-reads every source and applies the differences (one reload at a time). */

@@ -117,9 +117,11 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     await store.close();
     throw err;
   }
+  if (providerKeys.validationProblem) logger.warn({ backend: config.secrets.backend }, `start-up: ${providerKeys.validationProblem}`);
   if (config.keyMode === 'server' && providerKeys.providers().length === 0) {
     providerKeys.stop();
     await store.close();
+    if (providerKeys.validationProblem) throw new ConfigError(`KEY_MODE=server but no provider key could be read: ${providerKeys.validationProblem}`);
     const names = registry.all().filter((p) => p.adapter.env.apiKey).map((p) => p.adapter.env.apiKey);
     throw new ConfigError(`KEY_MODE=server but no provider key is configured. Set ${names.slice(0, 4).join(', ')} (or another provider's key), store one with \`keygate keys rotate <provider>\`, or use KEY_MODE=passthrough to let clients bring their own keys.`);
   }

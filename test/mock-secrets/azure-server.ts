@@ -92,3 +92,49 @@ export async function startMockAzure(opts: { tenantId: string; accessToken: stri
   base = server.url;
   return Object.defineProperties(server, { secrets: { value: secrets }, challenges: { get: () => counters.challenges } }) as MockAzure;
 }
+
+export interface MockEntra extends MockServer {
+  /** Token requests answered, and refused (wrong client id or secret). */
+  issued: number;
+  refused: number;
+}
+
+/**
+ * A local stand-in for the Microsoft Entra ID v2.0 endpoints MSAL's client-credentials flow
+ * calls: GET /{tenant}/v2.0/.well-known/openid-configuration and POST /{tenant}/oauth2/v2.0/token
+ * (form body: client_id, client_secret, scope, grant_type=client_credentials). A wrong secret
+ * gets Entra's 401 `invalid_client` (AADSTS7000215). MSAL calls an authority only over https,
+ * so this runs with a certificate (test/mock-secrets/tls.ts).
+ */
+export async function startMockEntra(opts: { tenantId: string; clientId: string; clientSecret: string; accessToken: string; tls: { cert: string; key: string } }): Promise<MockEntra> {
+  const counters = { issued: 0, refused: 0 };
+  let base = '';
+  const server = await startMockServer((req, res) => {
+    const url = new URL(req.url, 'https://entra');
+    const t = opts.tenantId;
+    if (req.method === 'GET' && url.pathname === `/${t}/v2.0/.well-known/openid-configuration`) {
+      return json(res, 200, {
+        issuer: `${base}/${t}/v2.0`,
+        authorization_endpoint: `${base}/${t}/oauth2/v2.0/authorize`,
+        token_endpoint: `${base}/${t}/oauth2/v2.0/token`,
+        end_session_endpoint: `${base}/${t}/oauth2/v2.0/logout`,
+        jwks_uri: `${base}/${t}/discovery/v2.0/keys`,
+        response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+        subject_types_supported: ['pairwise'],
+        id_token_signing_alg_values_supported: ['RS256'],
+      });
+    }
+    if (req.method === 'POST' && url.pathname === `/${t}/oauth2/v2.0/token`) {
+      const form = new URLSearchParams(req.body);
+      if (form.get('grant_type') !== 'client_credentials' || form.get('client_id') !== opts.clientId || form.get('client_secret') !== opts.clientSecret) {
+        counters.refused++;
+        return json(res, 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.', error_codes: [7000215] });
+      }
+      counters.issued++;
+      return json(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: opts.accessToken });
+    }
+    return json(res, 404, { error: 'not_found', error_description: `no route ${url.pathname} in the mock` });
+  }, { tls: opts.tls });
+  base = server.url;
+  return Object.defineProperties(server, { issued: { get: () => counters.issued }, refused: { get: () => counters.refused } }) as MockEntra;
+}

@@ -1,5 +1,6 @@
-/** Small helpers for the mock secret services: a node:http server on 127.0.0.1 and a request log. */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+/** Small helpers for the mock secret services: a node:http (or https) server on 127.0.0.1 and a request log. */
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordedRequest {
@@ -19,10 +20,11 @@ export interface MockServer {
 
 export type Handler = (req: RecordedRequest, res: ServerResponse) => void;
 
-export async function startMockServer(handler: Handler): Promise<MockServer> {
+/** `tls`: serve HTTPS with this certificate (see tls.ts for a throw-away self-signed one). */
+export async function startMockServer(handler: Handler, opts: { tls?: { cert: string; key: string } } = {}): Promise<MockServer> {
   const requests: RecordedRequest[] = [];
   const state = { down: false };
-  const server: Server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -35,11 +37,12 @@ export async function startMockServer(handler: Handler): Promise<MockServer> {
         json(res, 500, { errors: [(err as Error).message] });
       }
     });
-  });
+  };
+  const server: Server = opts.tls ? (createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, listener) as unknown as Server) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
     get down() {
       return state.down;

@@ -13,6 +13,8 @@ export interface MockVaultOptions {
   namespace?: string;
   rootToken: string;
   appRole?: { roleId: string; secretId: string; ttlSeconds: number };
+  /** Serve HTTPS with this certificate. */
+  tls?: { cert: string; key: string };
 }
 
 export interface MockVault extends MockServer {
@@ -99,7 +101,7 @@ export async function startMockVault(opts: MockVaultOptions): Promise<MockVault>
       }
     }
     return json(res, 404, { errors: [`no handler for route "${path}"`] });
-  });
+  }, { tls: opts.tls });
 
   // defineProperties (not Object.assign) so the counters stay live getters.
   return Object.defineProperties(server, {

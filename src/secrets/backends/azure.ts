@@ -3,7 +3,7 @@
  * only [0-9a-zA-Z-] and are case-insensitive, so logical `openai.2` is stored as
  * `keygate-openai-2` with a `keygate-name` tag holding the logical name, which list() reads back.
  * Credentials: a TokenCredential (DefaultAzureCredential by default: env, workload identity,
- * managed identity, Azure CLI).
+ * managed identity, Azure CLI; src/keys/backend.ts builds a ClientSecretCredential from config).
  */
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
@@ -28,6 +28,8 @@ export interface AzureBackendOptions {
   disableChallengeResourceVerification?: boolean;
   /** Allow an http:// vault URL (local test servers only: the bearer token would travel in clear). */
   allowInsecureHttp?: boolean;
+  /** CA certificates trusted for the vault (a private CA); replaces the public ones. */
+  tlsCa?: string | Buffer;
   /** An already configured client (tests). */
   client?: SecretClient;
 }
@@ -63,6 +65,7 @@ export class AzureKeyVaultBackend implements SecretBackend {
         disableChallengeResourceVerification: opts.disableChallengeResourceVerification,
         // The pipeline's HTTP client refuses http:// unless told; Key Vault's own auth policy does not check.
         allowInsecureConnection: opts.allowInsecureHttp === true,
+        ...(opts.tlsCa ? { tlsOptions: { ca: opts.tlsCa } } : {}),
       });
   }
 
