@@ -108,3 +108,42 @@ describe('HTTPS', () => {
     }
   });
 });
+
+describe('HTTPS behind a proxy (requireHttps, real IPv4 and IPv6 sockets)', () => {
+  // Listening on every address: [::1] is the trusted proxy, 127.0.0.1 (seen as ::ffff:127.0.0.1) is not.
+  let proxied: TestGateway;
+  let port = '';
+  beforeAll(async () => {
+    proxied = await startTestGateway({
+      label: 'hardening-proxy',
+      env: { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url },
+      config: { server: { host: '::', requireHttps: true, trustProxy: ['::1/128'] } },
+    });
+    port = new URL(proxied.url).port;
+  });
+  afterAll(async () => {
+    await proxied?.stop();
+  });
+  const get = (host: string, headers: Record<string, string> = {}) =>
+    fetch(`http://${host}:${port}/v1/models`, { headers: { authorization: `Bearer ${proxied.adminKey}`, ...headers } });
+
+  it('refuses plain HTTP from the proxy unless it says X-Forwarded-Proto: https; then answers with HSTS', async () => {
+    const plain = await get('[::1]');
+    expect(plain.status).toBe(403);
+    expect(((await plain.json()) as { error: { code: string } }).error.code).toBe('https_required');
+    expect(plain.headers.get('strict-transport-security')).toBeNull();
+    const viaProxy = await get('[::1]', { 'x-forwarded-proto': 'https' });
+    expect(viaProxy.status).toBe(200);
+    expect(viaProxy.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+  });
+
+  it('does not believe X-Forwarded-Proto from a peer that is not a trusted proxy', async () => {
+    const forged = await get('127.0.0.1', { 'x-forwarded-proto': 'https' });
+    expect(forged.status).toBe(403);
+    expect(((await forged.json()) as { error: { code: string } }).error.code).toBe('https_required');
+    expect(forged.headers.get('strict-transport-security')).toBeNull();
+    // Nor an X-Forwarded-For claiming to be the proxy.
+    const spoofed = await get('127.0.0.1', { 'x-forwarded-proto': 'https', 'x-forwarded-for': '::1' });
+    expect(spoofed.status).toBe(403);
+  });
+});

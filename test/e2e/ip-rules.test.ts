@@ -134,3 +134,57 @@ describe('global rules through the admin API', () => {
     expect((await call('GET', '/admin/ip-rules')).body.data).toEqual([]);
   });
 });
+
+describe('a global allow list, over real IPv4 and IPv6 sockets (no proxy)', () => {
+  let listed: TestGateway;
+  let port = '';
+  beforeAll(async () => {
+    listed = await startTestGateway({
+      label: 'ip-rules-allow',
+      env: { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url },
+      config: { server: { host: '::' }, ipRules: { allow: ['::1/128'] } },
+    });
+    port = new URL(listed.url).port;
+  });
+  afterAll(async () => {
+    await listed?.stop();
+  });
+  const chatFrom = async (host: string, key: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(`http://${host}:${port}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    const text = await res.text();
+    recordOutput('ip-rules', text);
+    return { status: res.status, body: JSON.parse(text) as Body };
+  };
+
+  it('admits the listed address ([::1]) and refuses an unlisted one (127.0.0.1) with 403, whatever X-Forwarded-For says', async () => {
+    expect((await chatFrom('[::1]', listed.adminKey)).status).toBe(200);
+    const refused = await chatFrom('127.0.0.1', listed.adminKey);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error?.code).toBe('ip_not_allowed');
+    expect((await chatFrom('127.0.0.1', listed.adminKey, { 'x-forwarded-for': '::1' })).status).toBe(403);
+  });
+
+  it("a key's IPv6 allow-list is checked against the real [::1] socket address", async () => {
+    const created = await fetch(`http://[::1]:${port}/admin/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${listed.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'v6-only', ipAllow: ['::1'] }),
+    });
+    expect(created.status).toBe(201);
+    const key = recordSecret(((await created.json()) as { key: string }).key);
+    expect((await chatFrom('[::1]', key)).status).toBe(200);
+    const other = await fetch(`http://[::1]:${port}/admin/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${listed.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'v6-elsewhere', ipAllow: ['2001:db8::/32'] }),
+    });
+    const otherKey = recordSecret(((await other.json()) as { key: string }).key);
+    const r = await chatFrom('[::1]', otherKey);
+    expect(r.status).toBe(403);
+    expect(r.body.error?.code).toBe('ip_not_allowed');
+  });
+});
