@@ -94,3 +94,14 @@ export class CircuitBreakers {
 export function circuitId(route: { provider: { id: string; adapter: { circuitPerModel?: boolean } }; model: string }): string {
   return route.provider.adapter.circuitPerModel ? `${route.provider.id}/${route.model}` : route.provider.id;
 }
+
+/**
+ * Settles one call the breaker let through: a 5xx (or a connection failure, told as one) is a
+ * failure, a client that went away (499) or no status at all (the call never reached the
+ * upstream) says nothing, anything else is an answer.
+ */
+export function settleCircuit(breakers: CircuitBreakers, id: string, status: number | null): void {
+  if (status === null || status === 499) breakers.abandon(id);
+  else if (status >= 500) breakers.failure(id);
+  else breakers.success(id);
+}

@@ -223,3 +223,47 @@ describe('routing config checked at start-up', () => {
     ).rejects.toThrow(/models\.groups\.smart\.targets\[1\]\.model/);
   });
 });
+
+describe('the breaker probes back', () => {
+  let gw: TestGateway;
+  const events: string[] = [];
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      label: 'resilience-probe',
+      env: { KEY_MODE: 'server', OPENAI_API_KEY: KEY, OPENAI_BASE_URL: mock.url },
+      // A 1 ms cooldown: the call after the one that opened the circuit is the probe.
+      config: { upstream: { retries: 0, circuitBreaker: { failureThreshold: 1, cooldownMs: 1 } } },
+    });
+    gw.ctx.events.on((e) => events.push(`${e.type}:${e.target}`));
+  });
+  afterAll(() => gw.stop());
+
+  it('a failure opens the circuit; the probe after the cooldown succeeds and closes it', async () => {
+    expect((await chat(gw, 'mock-fail-1-500')).status).toBe(502);
+    expect(gw.ctx.breakers.state('openai')).toBe('open');
+    const probe = await chat(gw, 'mock-fail-1-500');
+    expect(probe.status).toBe(200);
+    expect(countFor('mock-fail-1-500')).toBe(2);
+    expect(gw.ctx.breakers.state('openai')).toBe('closed');
+    expect(events).toEqual(expect.arrayContaining(['upstream.down:openai', 'upstream.recovered:openai']));
+  });
+});
+
+describe('retries on connection errors', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      label: 'resilience-reset',
+      env: { KEY_MODE: 'server', OPENAI_API_KEY: KEY, OPENAI_BASE_URL: mock.url },
+      config: { upstream: { retries: 2, retryBaseDelayMs: 1, retryMaxDelayMs: 5, circuitBreaker: { failureThreshold: 1000 } } },
+    });
+  });
+  afterAll(() => gw.stop());
+
+  it('a reset connection is retried up to the limit, then 502 upstream_unreachable', async () => {
+    const res = await chat(gw, 'mock-reset');
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('upstream_unreachable');
+    expect(countFor('mock-reset')).toBe(3);
+  });
+});

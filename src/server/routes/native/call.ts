@@ -4,10 +4,11 @@
  * `/<provider>/*` routes and the SafeAPI-Bridge `/api/:provider/proxy` route.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errors } from '../../../core/errors.js';
+import { GatewayError, errors } from '../../../core/errors.js';
 import type { ChatCompletionRequest, EmbeddingsRequest } from '../../../core/openai-types.js';
 import type { CompiledEndpoint, NativeProviderSpec } from '../../../providers/_shared/endpoint-whitelist.js';
 import { refuseAccountWide } from '../../../providers/_shared/account-wide.js';
+import { circuitId, settleCircuit } from '../../../upstream/circuit-breaker.js';
 import { isRecord, num } from '../../../providers/_shared/translate.js';
 import { requireModel, requireProvider, requireRoute, requireScope } from '../../authenticate.js';
 import type { GatewayContext } from '../../context.js';
@@ -87,10 +88,19 @@ export async function runNativeCall(
   let outcome: CallOutcome = { status: 500, usage: null, errorCode: 'internal_error' };
   let custody: Custody = 'none';
   let upstreamKey: UpstreamKey | null = null;
+  // Native calls are not retried or re-routed (a native body is provider-specific), but they
+  // respect and feed the provider's circuit breaker.
+  const circuit = circuitId({ provider, model: model ?? '' });
+  let letThrough = false;
+  let sent = false;
+  let circuitStatus: number | null = null;
   try {
+    if (!ctx.breakers.allow(circuit)) throw errors.unavailable(`The ${provider.adapter.displayName} upstream is failing; its circuit is open.`);
+    letThrough = true;
     const splitKey = ctx.splitKeys ? await ctx.splitKeys.resolve(req, provider.id) : null;
     upstreamKey = resolveUpstreamKey(ctx.config.keyMode, provider, req.clientProviderKey, splitKey, ctx.providerKeys);
     custody = upstreamKey.custody;
+    sent = true;
     outcome = await forwardNative(ctx.upstream, reply, {
       spec,
       provider,
@@ -104,11 +114,15 @@ export async function runNativeCall(
       totalTimeoutMs: ctx.config.upstream.totalTimeoutMs,
       answerGuard,
     });
+    circuitStatus = outcome.status;
   } catch (err) {
     const e = err as { status?: number; code?: string };
     outcome = { status: e.status ?? 500, usage: null, errorCode: e.code ?? 'internal_error' };
+    // A connection failure or timeout (502/504) counts; a failure of our own does not.
+    circuitStatus = sent && err instanceof GatewayError && err.status >= 500 ? err.status : null;
     throw err;
   } finally {
+    if (letThrough) settleCircuit(ctx.breakers, circuit, circuitStatus);
     // An answer is paid for; a call that failed before one is refunded.
     if (outcome.status < 400 || outcome.usage) hold.settle(outcome.usage);
     else hold.release();
