@@ -77,6 +77,7 @@ export function createLogger(opts: { level: string; destination?: DestinationStr
         err: (e: unknown) => (e instanceof Error ? errorFields(e) : e),
       },
     },
-    opts.destination,
+    // stdout without a synchronous write per line on the event loop; pino flushes it on exit.
+    opts.destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }
