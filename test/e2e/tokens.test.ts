@@ -11,6 +11,8 @@ import { SignedTokenService } from '../../src/auth/signed-tokens.js';
 import { SigningKeyring, generateSigningSecret } from '../../src/auth/signing-keys.js';
 import { loadTokenKeyring, rotateTokenKeyring, tokenKeyringFile } from '../../src/auth/token-keyring-source.js';
 import type { GatewayEvent } from '../../src/server/events.js';
+import { openStore } from '../../src/store/connect.js';
+import { IdentityRepository } from '../../src/store/repositories/identities.js';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
@@ -62,6 +64,8 @@ async function getToken(opts: { bearer?: string; body?: unknown }): Promise<Res 
   return r;
 }
 
+const claimsOfToken = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
+
 const chat = (bearer: string) =>
   call('POST', '/v1/chat/completions', { bearer, body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] } });
 
@@ -80,7 +84,7 @@ describe('POST /auth/token with a keygate key', () => {
 
   it('honours ttl_seconds, client_id and a subset of scopes; refuses more scopes than the key has (403)', async () => {
     const { key } = await createKey({ name: 'tok-2', scopes: ['read', 'write'] });
-    const read = await getToken({ bearer: key, body: { scopes: ['read'], ttl_seconds: 60, client_id: 'ios-app' } });
+    const read = await getToken({ bearer: key, body: { scopes: ['read'], ttl_seconds: 60, client_id: 'tok-2/ios-app' } });
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({ expires_in: 60, scope: 'read' });
     // A read-only token cannot spend.
@@ -92,6 +96,22 @@ describe('POST /auth/token with a keygate key', () => {
     expect(more.body.access_token).toBeUndefined();
     expect((await getToken({ bearer: key, body: { ttl_seconds: 10_000_000 } })).status).toBe(400);
     expect((await getToken({ bearer: key, body: { scopes: ['root'] } })).status).toBe(400);
+  });
+
+  it("names only the key's own client id, or one under it (403 otherwise)", async () => {
+    const { key } = await createKey({ name: 'tok-client', clientId: 'ios-app' });
+    const own = await getToken({ bearer: key, body: { client_id: 'ios-app' } });
+    expect(own.status).toBe(200);
+    expect(claimsOfToken(own.token as string).client_id).toBe('ios-app');
+    const under = await getToken({ bearer: key, body: { client_id: 'ios-app/device-42' } });
+    expect(claimsOfToken(under.token as string).client_id).toBe('ios-app/device-42');
+    for (const other of ['billing-service', 'ios-application', 'ios-app-admin']) {
+      const r = await getToken({ bearer: key, body: { client_id: other } });
+      expect(r.status, other).toBe(403);
+      expect(r.body.error?.code).toBe('client_id_not_allowed');
+    }
+    // Without one, the token carries the key's.
+    expect(claimsOfToken((await getToken({ bearer: key })).token as string).client_id).toBe('ios-app');
   });
 
   it('does not exchange a token for another token', async () => {
@@ -162,6 +182,32 @@ describe('POST /auth/token with an app secret', () => {
     expect((await getToken({ body: { app: 'mobile', app_secret: s2.body.secret } })).status).toBe(403);
     // Tokens already issued stop with the app.
     expect((await chat(t.token as string)).status).toBe(403);
+  });
+});
+
+describe('app tokens on the request path', () => {
+  it('look the app up once (cached like keys); a change made elsewhere drops the cache', async () => {
+    const app = await call('POST', '/admin/apps', { bearer: gw.adminKey, body: { name: 'cached-app' } });
+    const s1 = await call('POST', `/admin/apps/${app.body.id as string}/secret`, { bearer: gw.adminKey, secret: true });
+    const t = await getToken({ body: { app: 'cached-app', app_secret: recordSecret(s1.body.secret as string), client_id: 'cached-app/web' } });
+    expect(t.status).toBe(200);
+    expect((await chat(t.token as string)).status).toBe(200);
+    const get = vi.spyOn(gw.ctx.repos.apps, 'get');
+    try {
+      for (let i = 0; i < 3; i++) expect((await chat(t.token as string)).status).toBe(200);
+      expect(get).not.toHaveBeenCalled();
+      // Disabled over another connection, as the CLI would: the store's change signal drops the cache.
+      const other = await openStore(gw.loaded.databaseUrl);
+      try {
+        await new IdentityRepository(other, 'apps').update(app.body.id as string, { disabled: true });
+      } finally {
+        await other.close();
+      }
+      expect((await chat(t.token as string)).status).toBe(403);
+      expect(get).toHaveBeenCalled();
+    } finally {
+      get.mockRestore();
+    }
   });
 });
 
@@ -372,11 +418,11 @@ describe('audit records for the use of a revoked credential', () => {
 
   it("name a revoked token by jti and its key's id (never the token)", async () => {
     const { id, key } = await createKey({ name: 'audit-revoked-token' });
-    const t = await getToken({ bearer: key, body: { client_id: 'audit-token-client' } });
+    const t = await getToken({ bearer: key, body: { client_id: 'audit-revoked-token/device-1' } });
     await call('POST', '/auth/revoke', { bearer: t.token, body: {} });
     expect((await chat(t.token as string)).status).toBe(401);
     const rec = (await revokedUses()).find((r) => r.target === t.body.jti);
-    expect(rec).toMatchObject({ actor: id, client_id: 'audit-token-client', outcome: 'denied' });
+    expect(rec).toMatchObject({ actor: id, client_id: 'audit-revoked-token/device-1', outcome: 'denied' });
     expect(rec?.details).toMatchObject({ code: 'revoked_token', keyId: id, jti: t.body.jti });
     expect(JSON.stringify(rec)).not.toContain(t.token as string);
   });

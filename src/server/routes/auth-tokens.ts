@@ -16,7 +16,7 @@ import type { GatewayContext } from '../context.js';
 import { issuedTokenSchema, revokedSchema } from '../api-schemas.js';
 import { documented } from '../openapi.js';
 import { appSecretMatches } from './admin/app-secrets.js';
-import { issueFor, revocationTarget, type TokenHolder } from './admin/token-ops.js';
+import { holderClientId, issueFor, revocationTarget, type TokenHolder } from './admin/token-ops.js';
 import { parseWith } from './admin/validation.js';
 
 const tokenBody = z
@@ -85,6 +85,12 @@ export async function authTokenRoutes(app: FastifyInstance, ctx: GatewayContext)
     const body = parseWith(tokenBody, req.body);
     if (body.scopes !== undefined && body.scope !== undefined) throw errors.invalidBody("Invalid request: give 'scopes' or 'scope', not both.", 'scope');
     const holder = await holderOf(req, body);
+    // A holder speaks for itself only: its own client id, or one under it (`ios-app/device-42`),
+    // so the audit trail cannot be made to name another client.
+    const own = holderClientId(holder);
+    if (body.client_id !== undefined && body.client_id !== own && !body.client_id.startsWith(`${own}/`)) {
+      throw errors.forbidden(`This credential may only name its own client id: '${own}' or '${own}/<anything>'.`, 'client_id_not_allowed');
+    }
     const t = await issueFor(ctx.tokens, ctx.config.auth.tokens.ttlSeconds, holder, { scopes: body.scopes ?? body.scope, ttlSeconds: body.ttl_seconds, clientId: body.client_id });
     const subject = holder.kind === 'key' ? `key:${holder.record.id}` : `app:${holder.row.id}`;
     ctx.events.emit({

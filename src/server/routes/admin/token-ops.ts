@@ -24,6 +24,12 @@ export function holderSubject(h: TokenHolder): string {
   return h.kind === 'key' ? `key:${h.record.id}` : `app:${h.row.id}`;
 }
 
+/** The client id a holder's tokens carry by default: the key's client id (or name), the app's name. */
+export function holderClientId(h: TokenHolder): string {
+  const own = h.kind === 'key' ? (h.record.client_id ?? h.record.name) : h.row.name;
+  return CLIENT_ID.test(own) ? own : holderSubject(h);
+}
+
 /** Signs a token for a holder that has already proved itself (or that an admin named). */
 export async function issueFor(tokens: SignedTokenService, defaultTtlSeconds: number, holder: TokenHolder, ask: TokenAsk, now = Date.now()): Promise<IssuedToken> {
   const allowed = holder.kind === 'key' ? parseScopes(holder.record.scopes) : APP_SCOPES;
@@ -43,8 +49,7 @@ export async function issueFor(tokens: SignedTokenService, defaultTtlSeconds: nu
     if (left < 1) throw errors.expiredCredential();
     ttl = Math.min(ttl, left);
   }
-  const fallbackClient = holder.kind === 'key' ? (holder.record.client_id ?? holder.record.name) : holder.row.name;
-  const clientId = ask.clientId ?? (CLIENT_ID.test(fallbackClient) ? fallbackClient : holderSubject(holder));
+  const clientId = ask.clientId ?? holderClientId(holder);
   if (!CLIENT_ID.test(clientId)) throw errors.invalidBody("Invalid request: 'client_id' must be 1-128 printable characters without spaces.", 'client_id');
   return tokens.sign({ clientId, scopes, subject: holderSubject(holder), ttlSeconds: ttl });
 }
