@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { errors } from '../core/errors.js';
 import type { GatewayContext } from './context.js';
-import { makeErrorHandler, sendError, toGatewayError } from './error-handler.js';
+import { clientErrorHandler, frameworkErrorHandler, makeErrorHandler, sendError, toGatewayError } from './error-handler.js';
 import { makeCors } from './hardening/cors.js';
 import { installJsonParser } from './hardening/json-body.js';
 import { makeSecurityHeaders } from './hardening/security-headers.js';
@@ -39,7 +39,10 @@ export async function buildApp(ctx: GatewayContext, opts: AppOptions = {}): Prom
     bodyLimit,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    return503OnClosing: true,
+    // Our own 503 during shutdown (below), and our envelope for errors raised before routing.
+    return503OnClosing: false,
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     trustProxy: false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
   });
@@ -64,6 +67,19 @@ export async function buildApp(ctx: GatewayContext, opts: AppOptions = {}): Prom
   });
   // Refused API requests are recorded too (recordCall records the rest).
   app.addHook('onResponse', makeRefusalRecorder(ctx, new Set(NATIVE_SPECS.map((s) => s.id))));
+  // While shutting down, in-flight requests finish; a new one (on a kept-alive connection) is
+  // told to go elsewhere, in the envelope, and its connection closed.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close').header('x-request-id', req.id);
+    req.errorCode = 'unavailable';
+    sendError(reply, errors.unavailable('The gateway is shutting down; retry the request.'));
+    return reply;
+  });
   const securityHeaders = makeSecurityHeaders((req) => isHttpsRequest(ctx, req));
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);

@@ -2,6 +2,8 @@
  * Turns anything thrown on the request path into OpenAI's error envelope with the right
  * status. Unknown errors become a bare 500: their text and stack stay in the (masked) log.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, errors } from '../core/errors.js';
 
@@ -44,4 +46,46 @@ export function makeErrorHandler(bodyLimit: number) {
     if (ge.status >= 500 && !(err instanceof GatewayError)) req.log.error({ err }, 'unhandled error');
     sendError(reply, ge);
   };
+}
+
+/** Errors Fastify raises before routing (a URL it cannot decode), in the same envelope. */
+export function frameworkErrorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', req.id);
+  sendError(reply, frameworkError(err));
+}
+
+function frameworkError(err: FastifyError): GatewayError {
+  // The URL is never echoed: it is the client's text, and it may carry anything.
+  switch (err.code) {
+    case 'FST_ERR_BAD_URL':
+      return new GatewayError(400, 'invalid_request_error', 'invalid_url', 'The URL is not valid: it contains malformed percent-encoding.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new GatewayError(414, 'invalid_request_error', 'url_too_long', 'A segment of the URL is too long.');
+    default:
+      return errors.internal();
+  }
+}
+
+/**
+ * A request Node's HTTP parser refused (malformed, headers too large, too slow to arrive):
+ * no request object exists, so the answer is written on the socket, in the same envelope.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // A reset connection, or one already gone: nobody to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const ge =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new GatewayError(408, 'timeout_error', 'request_timeout', 'The request did not arrive in time.')
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? new GatewayError(431, 'invalid_request_error', 'headers_too_large', 'The request headers are too large.')
+        : new GatewayError(400, 'invalid_request_error', 'malformed_request', 'The HTTP request is malformed.');
+  // Only when no answer has started on this connection (as Node itself does).
+  const inProgress = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+  if (socket.writable && !inProgress) {
+    const body = JSON.stringify(ge.toJSON());
+    socket.write(
+      `HTTP/1.1 ${ge.status} ${STATUS_CODES[ge.status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

@@ -1,4 +1,5 @@
 /** Bad requests get a clear error in OpenAI's envelope with the right status, and nothing breaks. */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/connect.js';
 import { ApiKeyRepository } from '../../src/store/repositories/api-keys.js';
@@ -192,5 +193,73 @@ describe('health', () => {
     const ready = await fetch(`${gw.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ready', checks: { store: { ok: true }, providers: { ok: true } } });
+  });
+});
+
+/** Sends raw bytes on a new connection and returns everything the gateway wrote back until it closed. */
+function rawExchange(url: string, bytes: string): Promise<string> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(bytes));
+    socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    socket.on('close', () => resolve(out));
+    socket.on('error', reject);
+  });
+}
+
+function envelopeOf(response: string): ErrorEnvelope {
+  const body = response.slice(response.indexOf('\r\n\r\n') + 4);
+  recordOutput('bad-input', body);
+  return JSON.parse(body) as ErrorEnvelope;
+}
+
+describe('errors raised before routing use the envelope too', () => {
+  it('a URL with malformed percent-encoding: 400 invalid_url, the URL not echoed', async () => {
+    const res = await fetch(`${gw.url}/v1/%zz`, { headers: { authorization: `Bearer ${gw.adminKey}` } });
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    recordOutput('bad-input', text);
+    expect(JSON.parse(text)).toEqual({ error: { type: 'invalid_request_error', code: 'invalid_url', message: expect.any(String) } });
+    expect(text).not.toContain('%zz');
+  });
+
+  it('a malformed HTTP request: 400 malformed_request', async () => {
+    const response = await rawExchange(gw.url, 'THIS IS NOT HTTP\r\n\r\n');
+    expect(response).toMatch(/^HTTP\/1\.1 400 /);
+    expect(envelopeOf(response).error).toMatchObject({ type: 'invalid_request_error', code: 'malformed_request' });
+  });
+
+  it('headers over the size limit: 431 headers_too_large', async () => {
+    const response = await rawExchange(gw.url, `GET /healthz HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
+    expect(response).toMatch(/^HTTP\/1\.1 431 /);
+    expect(envelopeOf(response).error).toMatchObject({ code: 'headers_too_large' });
+  });
+
+  it('a request arriving during shutdown: 503 in the envelope, while the stream in flight finishes', async () => {
+    const g = await startTestGateway({ label: 'bad-input-closing', env: { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url } });
+    const { port } = new URL(g.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    let out = '';
+    socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    const ended = new Promise<void>((r) => socket.on('close', () => r()));
+    const body = JSON.stringify({ model: 'mock-gated-stream', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const firstChunk = mock.firstChunkSent();
+    socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${g.adminKey}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    await firstChunk;
+    const closing = g.close();
+    // A second request on the same (busy, so not idle-closed) connection, after shutdown began.
+    socket.write(`GET /v1/models HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${g.adminKey}\r\n\r\n`);
+    await new Promise((r) => setTimeout(r, 100));
+    mock.release();
+    await ended;
+    await closing;
+    await g.stop();
+    recordOutput('bad-input', out);
+    const second = out.indexOf('HTTP/1.1 503');
+    expect(out.startsWith('HTTP/1.1 200')).toBe(true);
+    expect(out.slice(0, second)).toContain('data: [DONE]');
+    expect(second).toBeGreaterThan(0);
+    expect(envelopeOf(out.slice(second)).error).toMatchObject({ type: 'server_error', code: 'unavailable' });
   });
 });
