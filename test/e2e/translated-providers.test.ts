@@ -134,6 +134,83 @@ describe.each([
     recordOutput('translated', JSON.stringify((err as InstanceType<typeof OpenAI.APIError>).error));
   });
 
+  it('images: a base64 data: URL and an http(s) URL reach the provider in its shape', async () => {
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg==';
+    const res = await client.chat.completions.create({
+      model,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What is in these?' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } },
+            { type: 'image_url', image_url: { url: 'https://example.com/cat.webp' } },
+          ],
+        },
+      ],
+    });
+    expect(res.choices[0].message.content?.length).toBeGreaterThan(0);
+    const sent = last().body as Record<string, unknown>;
+    if (provider === 'anthropic') {
+      const content = (sent.messages as Array<{ content: unknown[] }>)[0].content;
+      expect(content).toEqual([
+        { type: 'text', text: 'What is in these?' },
+        { type: 'image', source: { type: 'base64', media_type: 'image/png', data: png } },
+        { type: 'image', source: { type: 'url', url: 'https://example.com/cat.webp' } },
+      ]);
+    } else {
+      const parts = (sent.contents as Array<{ parts: unknown[] }>)[0].parts;
+      expect(parts).toEqual([{ text: 'What is in these?' }, { inlineData: { mimeType: 'image/png', data: png } }, { fileData: { mimeType: 'image/webp', fileUri: 'https://example.com/cat.webp' } }]);
+    }
+  });
+
+  it('JSON mode (response_format json_schema) and stop sequences', async () => {
+    const schema = { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] };
+    const res = await client.chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: 'Where?' }],
+      response_format: { type: 'json_schema', json_schema: { name: 'place', schema } },
+      stop: ['END', '\n\n'],
+    });
+    const sent = last().body as Record<string, unknown>;
+    if (provider === 'anthropic') {
+      expect(sent.stop_sequences).toEqual(['END', '\n\n']);
+      // Anthropic's JSON mode: one forced tool whose input is the answer, given back as content.
+      const tools = sent.tools as Array<{ name: string; input_schema: unknown }>;
+      expect(tools).toHaveLength(1);
+      expect(tools[0].input_schema).toEqual(schema);
+      expect(sent.tool_choice).toEqual({ type: 'tool', name: tools[0].name });
+      expect(JSON.parse(res.choices[0].message.content ?? '')).toMatchObject({ location: 'San Francisco, CA' });
+      expect(res.choices[0].message.tool_calls ?? []).toHaveLength(0);
+      expect(res.choices[0].finish_reason).toBe('stop');
+    } else {
+      const gc = sent.generationConfig as Record<string, unknown>;
+      expect(gc.stopSequences).toEqual(['END', '\n\n']);
+      expect(gc.responseMimeType).toBe('application/json');
+      expect(gc.responseSchema ?? gc.responseJsonSchema).toBeDefined();
+      expect(res.choices[0].message.content?.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('a stream cut midway: the client gets the text so far, then an error event (the SDK throws)', async () => {
+    const stream = await client.chat.completions.create({ model: `${provider}/mock-cut-stream`, messages: [{ role: 'user', content: 'Hello' }], stream: true });
+    let text = '';
+    const err = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    })().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as Error).message).toContain('could not be reached or closed the connection');
+    recordOutput('translated', String((err as Error).message));
+    // Anthropic's cut comes after a full text delta; Gemini's first slice ("The") is short
+    // enough for the shield to still hold it back when the cut comes.
+    if (provider === 'anthropic') expect(text.length).toBeGreaterThan(0);
+    const count = (provider === 'anthropic' ? anthropicMock : geminiMock).requests.filter((r) => r.body?.model === 'mock-cut-stream' || r.path.includes('mock-cut-stream')).length;
+    expect(count).toBe(1); // never retried once the answer started
+  });
+
   it('refuses a parameter the provider cannot honour, naming it', async () => {
     const err = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }], n: 3 }).then(
       () => null,

@@ -36,6 +36,12 @@ describe('anthropic response translation', () => {
     expect(out.choices[0].finish_reason).toBe('stop');
   });
 
+  it('JSON mode: a text preamble before the forced tool is dropped, so the content stays valid JSON', () => {
+    const content = [{ type: 'text', text: 'Here it is:' }, { type: 'tool_use', id: 't', name: 'keygate_json_response', input: { answer: 'yes' } }];
+    const out = fromAnthropicResponse({ id: 'm', content, stop_reason: 'tool_use', usage: { input_tokens: 1, output_tokens: 2 } }, 'claude-x');
+    expect(out.choices[0].message.content).toBe('{"answer":"yes"}');
+  });
+
   it('counts cached input in prompt_tokens and reports it as cached_tokens', () => {
     const out = fromAnthropicResponse({ id: 'm', content: [{ type: 'text', text: 'x' }], stop_reason: 'end_turn', usage: { input_tokens: 10, cache_read_input_tokens: 100, cache_creation_input_tokens: 5, output_tokens: 3 } }, 'claude-x');
     expect(out.usage).toEqual({ prompt_tokens: 115, completion_tokens: 3, total_tokens: 118, prompt_tokens_details: { cached_tokens: 100 } });

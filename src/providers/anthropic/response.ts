@@ -10,6 +10,7 @@ export function fromAnthropicResponse(body: unknown, model: string): ChatComplet
   if (!isRecord(body) || !Array.isArray(body.content)) throw errors.upstreamBadResponse('Anthropic');
   let text = '';
   let jsonTool = false;
+  let jsonText = '';
   const toolCalls: ToolCall[] = [];
   for (const block of arr(body.content)) {
     if (!isRecord(block)) continue;
@@ -18,11 +19,13 @@ export function fromAnthropicResponse(body: unknown, model: string): ChatComplet
       const args = JSON.stringify(block.input ?? {});
       if (block.name === JSON_TOOL_NAME) {
         jsonTool = true;
-        text += args;
+        jsonText += args;
       } else toolCalls.push({ id: str(block.id) ?? '', type: 'function', function: { name: str(block.name) ?? '', arguments: args } });
     }
     // thinking / redacted_thinking blocks have no place in the OpenAI message.
   }
+  // JSON mode: the forced tool's input is the answer; a text preamble would make it invalid JSON.
+  if (jsonTool) text = jsonText;
   const message: ChatCompletion['choices'][number]['message'] = { role: 'assistant', content: text || (toolCalls.length ? null : ''), refusal: null };
   if (toolCalls.length) message.tool_calls = toolCalls;
   return {
