@@ -3,6 +3,7 @@ import { SecretString } from '../crypto/secret-string.js';
 import type { SecretBackend } from './backend.js';
 import { CachedBackend, type BackendStatus } from './cached-backend.js';
 import { SecretBackendError, SecretNotFoundError } from './errors.js';
+import { recordSecret } from '../../test/mock-secrets/scan.js';
 
 /** An in-memory backend that can be switched off and counts reads. */
 class FlakyBackend implements SecretBackend {
@@ -32,8 +33,8 @@ class FlakyBackend implements SecretBackend {
   }
 }
 
-const K1 = 'sk-proj-cachedFirstValue0123456789';
-const K2 = 'sk-proj-cachedSecondValue012345678';
+const K1 = recordSecret('sk-proj-cachedFirstValue0123456789');
+const K2 = recordSecret('sk-proj-cachedSecondValue012345678');
 
 describe('CachedBackend', () => {
   it('serves from cache within the TTL and reads again after it', async () => {

@@ -8,6 +8,7 @@ import { EnvBackend } from './backends/env.js';
 import { parseDotenv, removeFromDotenv } from './dotenv.js';
 import { SecretNotFoundError } from './errors.js';
 import { formatMigration, migrateFromEnv, planMigration } from './migrate.js';
+import { recordSecret, keptRejection } from '../../test/mock-secrets/scan.js';
 
 class MemoryBackend implements SecretBackend {
   readonly name = 'memory';
@@ -33,10 +34,10 @@ class MemoryBackend implements SecretBackend {
   async validate(): Promise<void> {}
 }
 
-const OPENAI = 'sk-proj-migrateOpenai0123456789abcdef';
+const OPENAI = recordSecret('sk-proj-migrateOpenai0123456789abcdef');
 const OPENAI2 = 'sk-proj-migrateOpenaiTwo0123456789ab';
-const ANTHROPIC = 'sk-ant-api03-migrateAnthropic0123456789';
-const GROQ = 'gsk_migrateGroqKey0123456789abcdefgh';
+const ANTHROPIC = recordSecret('sk-ant-api03-migrateAnthropic0123456789');
+const GROQ = recordSecret('gsk_migrateGroqKey0123456789abcdefgh');
 
 const dir = mkdtempSync(join(tmpdir(), 'kg-migrate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -113,6 +114,6 @@ describe('migration from environment variables', () => {
   });
 
   it('refuses a read-only target', async () => {
-    await expect(migrateFromEnv({ env: {}, backend: new EnvBackend({ env: {} }) })).rejects.toThrow(/read-only/);
+    await expect(keptRejection(migrateFromEnv({ env: {}, backend: new EnvBackend({ env: {} }) }))).rejects.toThrow(/read-only/);
   });
 });

@@ -4,9 +4,10 @@ import { startMockVault, type MockVault } from '../../test/mock-secrets/vault-se
 import { CachedBackend } from './cached-backend.js';
 import { SecretNotFoundError } from './errors.js';
 import { KeyProvider, SecureKeyManager, poolNames } from './secure-key-manager.js';
+import { recordSecret, keptRejection } from '../../test/mock-secrets/scan.js';
 
-const ROOT = 'hvs.skm-root-token-000000001';
-const KEY = 'sk-proj-skmTestKey0123456789abcdefgh';
+const ROOT = recordSecret('hvs.skm-root-token-000000001');
+const KEY = recordSecret('sk-proj-skmTestKey0123456789abcdefgh');
 
 describe('SecureKeyManager', () => {
   let vault: MockVault;
@@ -30,7 +31,7 @@ describe('SecureKeyManager', () => {
     expect(await km.listProviders()).toEqual(['anthropic', 'openai']);
     expect((await km.getApiKeys('openai')).map((e) => e.name)).toEqual(['openai', 'openai.2']);
     await km.deleteApiKey('anthropic');
-    await expect(km.getApiKey('anthropic')).rejects.toBeInstanceOf(SecretNotFoundError);
+    await expect(keptRejection(km.getApiKey('anthropic'))).rejects.toBeInstanceOf(SecretNotFoundError);
     expect(km.status()).toEqual({ healthy: true });
   });
 

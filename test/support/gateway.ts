@@ -52,7 +52,8 @@ export async function startTestGateway(opts: {
     dataDir,
     logLines: () => sink.lines(),
     stop: async () => {
-      // What the gateway stored about the suite's traffic goes through the leak scan too.
+      // What the gateway stored about the suite's traffic, and its metrics, go through the leak scan too.
+      recordOutput('metrics', await gw.ctx.metrics.exposition().catch(() => ''));
       await gw.ctx.usage.flush();
       await gw.ctx.ops.audit.flush().catch(() => undefined);
       for (const table of ['audit_log', 'threats', 'requests', 'webhook_deliveries'] as const) {

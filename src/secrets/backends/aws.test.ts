@@ -3,10 +3,11 @@ import { SecretString } from '../../crypto/secret-string.js';
 import { startMockAws, type MockAws } from '../../../test/mock-secrets/aws-server.js';
 import { SecretBackendError, SecretNotFoundError } from '../errors.js';
 import { AwsSecretsManagerBackend } from './aws.js';
+import { recordSecret, kept, keptRejection } from '../../../test/mock-secrets/scan.js';
 
-const ACCESS_KEY_ID = 'AKIAMOCKTESTKEY00001';
-const SECRET_ACCESS_KEY = 'mockSecretAccessKey/For+Tests0123456789';
-const KEY = 'sk-proj-awsTestKey0123456789abcdefgh';
+const ACCESS_KEY_ID = recordSecret('AKIAMOCKTESTKEY00001');
+const SECRET_ACCESS_KEY = recordSecret('mockSecretAccessKey/For+Tests0123456789');
+const KEY = recordSecret('sk-proj-awsTestKey0123456789abcdefgh');
 
 describe('AwsSecretsManagerBackend against a local JSON 1.1 server (real SDK, SigV4 checked)', () => {
   let aws: MockAws;
@@ -42,7 +43,7 @@ describe('AwsSecretsManagerBackend against a local JSON 1.1 server (real SDK, Si
 
     await backend.delete('groq');
     expect(await backend.list()).toEqual(['anthropic', 'openai']);
-    await expect(backend.delete('groq')).rejects.toBeInstanceOf(SecretNotFoundError);
+    await expect(keptRejection(backend.delete('groq'))).rejects.toBeInstanceOf(SecretNotFoundError);
     // Writing a key that is scheduled for deletion restores it first.
     await backend.put('groq', SecretString.from(KEY));
     expect(aws.operations.slice(-3)).toEqual(['PutSecretValue', 'RestoreSecret', 'PutSecretValue']);
@@ -56,13 +57,13 @@ describe('AwsSecretsManagerBackend against a local JSON 1.1 server (real SDK, Si
   });
 
   it('ResourceNotFoundException is SecretNotFoundError', async () => {
-    await expect(backend.get('mistral')).rejects.toBeInstanceOf(SecretNotFoundError);
+    await expect(keptRejection(backend.get('mistral'))).rejects.toBeInstanceOf(SecretNotFoundError);
   });
 
   it('wrong credentials fail the signature check: a SecretBackendError without the secret', async () => {
-    const wrongSecret = 'wrongSecretAccessKeyValue0123456789';
+    const wrongSecret = recordSecret('wrongSecretAccessKeyValue0123456789');
     const b = new AwsSecretsManagerBackend({ region: 'eu-west-1', endpoint: aws.url, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: wrongSecret }, maxAttempts: 1 });
-    const err = (await b.validate().catch((e: unknown) => e)) as SecretBackendError;
+    const err = (await b.validate().catch(kept)) as SecretBackendError;
     b.destroy();
     expect(err).toBeInstanceOf(SecretBackendError);
     expect(err.code).toBe('InvalidSignatureException');
@@ -73,7 +74,7 @@ describe('AwsSecretsManagerBackend against a local JSON 1.1 server (real SDK, Si
   it('an outage is a SecretBackendError', async () => {
     aws.down = true;
     try {
-      const err = (await backend.get('openai').catch((e: unknown) => e)) as SecretBackendError;
+      const err = (await backend.get('openai').catch(kept)) as SecretBackendError;
       expect(err).toBeInstanceOf(SecretBackendError);
       expect(err.message).toContain('HTTP 503');
     } finally {

@@ -4,10 +4,11 @@ import { SecretString } from '../../crypto/secret-string.js';
 import { startMockAzure, type MockAzure } from '../../../test/mock-secrets/azure-server.js';
 import { SecretBackendError, SecretNotFoundError } from '../errors.js';
 import { AzureKeyVaultBackend, azureSecretName } from './azure.js';
+import { recordSecret, kept, keptRejection } from '../../../test/mock-secrets/scan.js';
 
 const TENANT = '72f988bf-0000-0000-0000-000000000001';
-const ACCESS_TOKEN = 'eyJtest.accessTokenForTheMockVault.signature0123';
-const KEY = 'sk-proj-azureTestKey0123456789abcdefg';
+const ACCESS_TOKEN = recordSecret('eyJtest.accessTokenForTheMockVault.signature0123');
+const KEY = recordSecret('sk-proj-azureTestKey0123456789abcdefg');
 
 /** A TokenCredential that records what the SDK asked for (scope and tenant from the challenge). */
 class RecordingCredential implements TokenCredential {
@@ -51,11 +52,11 @@ describe('AzureKeyVaultBackend against a local Key Vault server (real SDK, chall
     expect((await backend.get('openai.2')).equals(`${KEY}2`)).toBe(true);
     expect(await backend.list()).toEqual(['groq', 'openai', 'openai.2']);
     await backend.delete('groq');
-    await expect(backend.get('groq')).rejects.toBeInstanceOf(SecretNotFoundError);
-    await expect(backend.delete('groq')).rejects.toBeInstanceOf(SecretNotFoundError);
+    await expect(keptRejection(backend.get('groq'))).rejects.toBeInstanceOf(SecretNotFoundError);
+    await expect(keptRejection(backend.delete('groq'))).rejects.toBeInstanceOf(SecretNotFoundError);
     expect(await backend.list()).toEqual(['openai', 'openai.2']);
     // Without purge the name stays reserved: a clear error, not a silent failure.
-    const err = (await backend.put('groq', SecretString.from(KEY)).catch((e: unknown) => e)) as SecretBackendError;
+    const err = (await backend.put('groq', SecretString.from(KEY)).catch(kept)) as SecretBackendError;
     expect(err).toBeInstanceOf(SecretBackendError);
     expect(err.message).toMatch(/deleted but recoverable/);
     expect(err.message).not.toContain(KEY);
@@ -70,8 +71,8 @@ describe('AzureKeyVaultBackend against a local Key Vault server (real SDK, chall
   });
 
   it('a rejected token is a SecretBackendError with no token in it', async () => {
-    const bad = new AzureKeyVaultBackend({ vaultUrl: kv.url, credential: new RecordingCredential('eyJwrong.tokenValue0123.sig0123456'), allowInsecureHttp: true, disableChallengeResourceVerification: true, maxRetries: 0 });
-    const err = (await bad.get('openai').catch((e: unknown) => e)) as SecretBackendError;
+    const bad = new AzureKeyVaultBackend({ vaultUrl: kv.url, credential: new RecordingCredential(recordSecret('eyJwrong.tokenValue0123.sig0123456')), allowInsecureHttp: true, disableChallengeResourceVerification: true, maxRetries: 0 });
+    const err = (await bad.get('openai').catch(kept)) as SecretBackendError;
     expect(err).toBeInstanceOf(SecretBackendError);
     expect(err.message).toContain('HTTP 401');
     expect(err.message).not.toContain('tokenValue0123');
@@ -80,6 +81,6 @@ describe('AzureKeyVaultBackend against a local Key Vault server (real SDK, chall
   it('refuses http:// unless allowed, and the SDK refuses a challenge for another domain unless told', async () => {
     expect(() => new AzureKeyVaultBackend({ vaultUrl: kv.url, credential: cred })).toThrow(/https/);
     const strict = new AzureKeyVaultBackend({ vaultUrl: kv.url, credential: cred, allowInsecureHttp: true, maxRetries: 0 });
-    await expect(strict.get('openai')).rejects.toThrow(/does not match the requested domain/);
+    await expect(keptRejection(strict.get('openai'))).rejects.toThrow(/does not match the requested domain/);
   });
 });

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { SecretString } from '../../crypto/secret-string.js';
 import { SecretBackendError, SecretNotFoundError, SecretUnsupportedError } from '../errors.js';
 import { EnvBackend, envVarForName, nameForEnvVar } from './env.js';
+import { recordSecret, kept, keptRejection } from '../../../test/mock-secrets/scan.js';
 
-const PLAIN = 'sk-proj-envPlainKey0123456789abcdef';
-const SECRET_IN_ENC = 'sk-ant-fromEncValue0123456789abcdef';
+const PLAIN = recordSecret('sk-proj-envPlainKey0123456789abcdef');
+const SECRET_IN_ENC = recordSecret('sk-ant-fromEncValue0123456789abcdef');
 const ENC = 'enc:gAAAAABfakeTokenForTheInjectedDecryptor0123456789';
 
 // Stands in for decryptEnvValue(masterKey, value, varName): the backend only needs the contract.
@@ -29,17 +30,18 @@ describe('EnvBackend', () => {
     expect((await b.get('openai')).equals(PLAIN)).toBe(true);
     expect((await b.get('anthropic')).equals(SECRET_IN_ENC)).toBe(true);
     expect(await b.list()).toEqual(['anthropic', 'openai']);
-    await expect(b.get('groq')).rejects.toBeInstanceOf(SecretNotFoundError);
-    await expect(b.get('empty')).rejects.toBeInstanceOf(SecretNotFoundError);
-    await expect(b.put()).rejects.toBeInstanceOf(SecretUnsupportedError);
+    await expect(keptRejection(b.get('groq'))).rejects.toBeInstanceOf(SecretNotFoundError);
+    await expect(keptRejection(b.get('empty'))).rejects.toBeInstanceOf(SecretNotFoundError);
+    await expect(keptRejection(b.put())).rejects.toBeInstanceOf(SecretUnsupportedError);
     expect(b.capabilities).toEqual({ read: true, write: false, delete: false, list: true });
     await b.validate();
   });
 
   it('an undecryptable enc: value fails validate(), naming the variable but not the value', async () => {
     const bad = 'enc:gAAAAABtamperedtamperedtamperedtampered0123456789';
+    recordSecret(bad.slice(4));
     const b = new EnvBackend({ env: { OPENAI_API_KEY: bad }, decryptEnc });
-    const err = (await b.validate().catch((e: unknown) => e)) as SecretBackendError;
+    const err = (await b.validate().catch(kept)) as SecretBackendError;
     expect(err).toBeInstanceOf(SecretBackendError);
     expect(err.message).toContain('OPENAI_API_KEY');
     expect(err.message).not.toContain(bad.slice(4));
@@ -47,6 +49,6 @@ describe('EnvBackend', () => {
 
   it('an enc: value without a decryptor is an error, not the ciphertext as a key', async () => {
     const b = new EnvBackend({ env: { OPENAI_API_KEY: ENC } });
-    await expect(b.get('openai')).rejects.toThrow(/OPENAI_API_KEY holds an enc: value but no master key/);
+    await expect(keptRejection(b.get('openai'))).rejects.toThrow(/OPENAI_API_KEY holds an enc: value but no master key/);
   });
 });

@@ -9,13 +9,14 @@ import { SecretString } from '../../crypto/secret-string.js';
 import { keyringUnavailableReason, startKeyringSession, type KeyringSession } from '../../../test/mock-secrets/keyring-session.js';
 import { SecretNotFoundError } from '../errors.js';
 import { KeyringBackend } from './keyring.js';
+import { recordSecret, keptRejection } from '../../../test/mock-secrets/scan.js';
 
 const REQUIRE = process.env.KEYGATE_REQUIRE_SERVICES === '1';
 const reason = keyringUnavailableReason();
 if (reason && REQUIRE) throw new Error(`The keyring test is required (KEYGATE_REQUIRE_SERVICES=1) but cannot run: ${reason}`);
 if (reason) console.warn(`[skip] keyring backend tests: ${reason}`);
 
-const KEY = 'sk-proj-keyringTestKey0123456789abcdef';
+const KEY = recordSecret('sk-proj-keyringTestKey0123456789abcdef');
 
 describe.skipIf(reason !== undefined)('KeyringBackend on a real Secret Service (gnome-keyring)', () => {
   let session: KeyringSession;
@@ -47,8 +48,8 @@ describe.skipIf(reason !== undefined)('KeyringBackend on a real Secret Service (
     await backend.put('openai', SecretString.from(`${KEY}-v2`));
     expect((await backend.get('openai')).equals(`${KEY}-v2`)).toBe(true);
     await backend.delete('openai');
-    await expect(backend.get('openai')).rejects.toBeInstanceOf(SecretNotFoundError);
-    await expect(backend.delete('openai')).rejects.toBeInstanceOf(SecretNotFoundError);
+    await expect(keptRejection(backend.get('openai'))).rejects.toBeInstanceOf(SecretNotFoundError);
+    await expect(keptRejection(backend.delete('openai'))).rejects.toBeInstanceOf(SecretNotFoundError);
     expect(await backend.list()).toEqual(['anthropic']);
   });
 

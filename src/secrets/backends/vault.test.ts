@@ -3,14 +3,15 @@ import { SecretString } from '../../crypto/secret-string.js';
 import { startMockVault, type MockVault } from '../../../test/mock-secrets/vault-server.js';
 import { SecretBackendError, SecretNotFoundError } from '../errors.js';
 import { VaultBackend } from './vault.js';
+import { recordSecret, kept, keptRejection } from '../../../test/mock-secrets/scan.js';
 
-const ROOT = 'hvs.root-token-for-tests-0001';
-const KEY = 'sk-proj-vaultTestKey0123456789abcdef';
+const ROOT = recordSecret('hvs.root-token-for-tests-0001');
+const KEY = recordSecret('sk-proj-vaultTestKey0123456789abcdef');
 
 describe('VaultBackend against a local KV v2 server', () => {
   let vault: MockVault;
   beforeAll(async () => {
-    vault = await startMockVault({ rootToken: ROOT, namespace: 'team-a', appRole: { roleId: 'role-1', secretId: 'secret-id-0123456789', ttlSeconds: 60 } });
+    vault = await startMockVault({ rootToken: ROOT, namespace: 'team-a', appRole: { roleId: 'role-1', secretId: recordSecret('secret-id-0123456789'), ttlSeconds: 60 } });
   });
   afterAll(() => vault.close());
 
@@ -28,21 +29,21 @@ describe('VaultBackend against a local KV v2 server', () => {
     expect(last.headers['x-vault-token']).toBe(ROOT);
     expect(last.headers['x-vault-namespace']).toBe('team-a');
     await b.delete('openai');
-    await expect(b.get('openai')).rejects.toBeInstanceOf(SecretNotFoundError);
-    await expect(b.delete('openai')).rejects.toBeInstanceOf(SecretNotFoundError);
+    await expect(keptRejection(b.get('openai'))).rejects.toBeInstanceOf(SecretNotFoundError);
+    await expect(keptRejection(b.delete('openai'))).rejects.toBeInstanceOf(SecretNotFoundError);
     expect(await b.list()).toEqual([]);
   });
 
   it('reports a missing namespace as a backend error, not as "not found"', async () => {
     const b = new VaultBackend({ url: vault.url, token: ROOT });
-    const err = await b.get('openai').catch((e: unknown) => e);
+    const err = await b.get('openai').catch(kept);
     expect(err).toBeInstanceOf(SecretBackendError);
   });
 
   it('a bad token is a 403 SecretBackendError whose message holds no token', async () => {
-    const bad = 'hvs.wrong-token-abcdefghijkl';
+    const bad = recordSecret('hvs.wrong-token-abcdefghijkl');
     const b = new VaultBackend({ url: vault.url, token: bad, namespace: 'team-a' });
-    const err = (await b.validate().catch((e: unknown) => e)) as SecretBackendError;
+    const err = (await b.validate().catch(kept)) as SecretBackendError;
     expect(err).toBeInstanceOf(SecretBackendError);
     expect(err.code).toBe('403');
     expect(err.message).toMatch(/HTTP 403/);
@@ -69,8 +70,8 @@ describe('VaultBackend against a local KV v2 server', () => {
   });
 
   it('a wrong AppRole secret id fails with an auth error that does not echo it', async () => {
-    const b = new VaultBackend({ url: vault.url, namespace: 'team-a', appRole: { roleId: 'role-1', secretId: 'wrong-secret-id-987654321' } });
-    const err = (await b.get('openai').catch((e: unknown) => e)) as SecretBackendError;
+    const b = new VaultBackend({ url: vault.url, namespace: 'team-a', appRole: { roleId: 'role-1', secretId: recordSecret('wrong-secret-id-987654321') } });
+    const err = (await b.get('openai').catch(kept)) as SecretBackendError;
     expect(err).toBeInstanceOf(SecretBackendError);
     expect(err.operation).toBe('auth');
     expect(err.message).not.toContain('wrong-secret-id-987654321');
@@ -80,12 +81,12 @@ describe('VaultBackend against a local KV v2 server', () => {
     const b = new VaultBackend({ url: vault.url, token: ROOT, namespace: 'team-a' });
     vault.down = true;
     try {
-      await expect(b.get('openai')).rejects.toMatchObject({ name: 'SecretBackendError', code: '503' });
+      await expect(keptRejection(b.get('openai'))).rejects.toMatchObject({ name: 'SecretBackendError', code: '503' });
     } finally {
       vault.down = false;
     }
     const gone = new VaultBackend({ url: 'http://127.0.0.1:1', token: ROOT });
-    const err = (await gone.get('openai').catch((e: unknown) => e)) as SecretBackendError;
+    const err = (await gone.get('openai').catch(kept)) as SecretBackendError;
     expect(err).toBeInstanceOf(SecretBackendError);
     expect(err.code).toBe('unreachable');
     expect(err.message).not.toContain(ROOT);
@@ -93,6 +94,6 @@ describe('VaultBackend against a local KV v2 server', () => {
 
   it('a missing CA file is a clear configuration error', async () => {
     const b = new VaultBackend({ url: 'https://127.0.0.1:1', token: ROOT, tls: { caFile: '/nonexistent/ca.pem' } });
-    await expect(b.validate()).rejects.toThrow(/CA file \/nonexistent\/ca.pem/);
+    await expect(keptRejection(b.validate())).rejects.toThrow(/CA file \/nonexistent\/ca.pem/);
   });
 });
