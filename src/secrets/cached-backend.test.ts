@@ -3,7 +3,7 @@ import { SecretString } from '../crypto/secret-string.js';
 import type { SecretBackend } from './backend.js';
 import { CachedBackend, type BackendStatus } from './cached-backend.js';
 import { SecretBackendError, SecretNotFoundError } from './errors.js';
-import { recordSecret } from '../../test/mock-secrets/scan.js';
+import { kept, recordSecret } from '../../test/mock-secrets/scan.js';
 
 /** An in-memory backend that can be switched off and counts reads. */
 class FlakyBackend implements SecretBackend {
@@ -74,6 +74,9 @@ describe('CachedBackend', () => {
     expect(st.staleSince).toBe(new Date(5000).toISOString());
     expect(st.lastError).toContain('HTTP 503');
     expect(st.lastError).not.toContain('leakyTokenInError');
+    // What /readyz and the log show of the failure goes through the leak scan too.
+    recordSecret('sk-proj-leakyTokenInError0123456789');
+    kept(new Error(String(st.lastError)));
     // A name never cached cannot be served.
     await expect(c.get('anthropic')).rejects.toBeInstanceOf(SecretBackendError);
     inner.down = false;
