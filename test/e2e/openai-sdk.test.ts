@@ -123,9 +123,11 @@ describe('KEY_MODE=passthrough', () => {
     expect(mock.last().headers.authorization).toBe(`Bearer ${GROQ_CLIENT_KEY}`);
   });
 
-  it('embeddings and models work too', async () => {
+  it('embeddings and models work too; embeddings reach the upstream with the client key', async () => {
     const c = client(gw, CLIENT_KEY, { 'x-keygate-key': gw.adminKey });
     expect((await c.embeddings.create({ model: 'text-embedding-3-small', input: 'x' })).data).toHaveLength(1);
+    expect(mock.last()).toMatchObject({ path: '/v1/embeddings', headers: { authorization: `Bearer ${CLIENT_KEY}` } });
+    expect(mock.last().headers['x-keygate-key']).toBeUndefined();
     expect((await c.models.list()).data.length).toBeGreaterThan(0);
   });
 
@@ -167,6 +169,46 @@ describe('KEY_MODE=auto', () => {
     expect(mock.last().headers.authorization).toBe(`Bearer ${GROQ_CLIENT_KEY}`);
   });
 
+  it('streams with the server key for OpenAI and the client key for Groq', async () => {
+    const mine = await collect(await client(gw, gw.adminKey).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true }));
+    expect(mine.text).toBe('Hello from gpt-4o-mini');
+    expect(mock.last().headers.authorization).toBe(`Bearer ${SERVER_KEY}`);
+    const c = client(gw, GROQ_CLIENT_KEY, { 'x-keygate-key': gw.adminKey });
+    const theirs = await collect(await c.chat.completions.create({ model: 'groq/llama-3.1-8b-instant', messages: [{ role: 'user', content: 'hi' }], stream: true }));
+    expect(theirs.text).toBe('Hello from llama-3.1-8b-instant');
+    expect(mock.last().headers.authorization).toBe(`Bearer ${GROQ_CLIENT_KEY}`);
+    await gw.ctx.usage.flush();
+    const rows = await gw.ctx.store.db.selectFrom('requests').select(['provider', 'custody']).where('stream', '=', 1).execute();
+    expect(rows).toEqual(expect.arrayContaining([{ provider: 'openai', custody: 'server' }, { provider: 'groq', custody: 'client' }]));
+  });
+
+  it('embeddings: the server key where configured, else the client key', async () => {
+    await client(gw, gw.adminKey).embeddings.create({ model: 'text-embedding-3-small', input: 'x' });
+    expect(mock.last()).toMatchObject({ path: '/v1/embeddings', headers: { authorization: `Bearer ${SERVER_KEY}` } });
+    const c = client(gw, CLIENT_KEY, { 'x-keygate-key': gw.adminKey });
+    // An OpenAI key configured on the gateway wins over the client's own in auto mode.
+    await c.embeddings.create({ model: 'openai/text-embedding-3-small', input: 'x' });
+    expect(mock.last().headers.authorization).toBe(`Bearer ${SERVER_KEY}`);
+    const g = client(gw, GROQ_CLIENT_KEY, { 'x-keygate-key': gw.adminKey });
+    await g.embeddings.create({ model: 'groq/some-embedding-model', input: 'x' });
+    expect(mock.last()).toMatchObject({ path: '/v1/embeddings', headers: { authorization: `Bearer ${GROQ_CLIENT_KEY}` }, body: { model: 'some-embedding-model' } });
+  });
+
+  it('lists models', async () => {
+    const ids = (await client(gw, gw.adminKey).models.list()).data.map((m) => m.id);
+    expect(ids).toEqual(expect.arrayContaining(['openai/gpt-4o-mini', 'groq/llama-3.1-8b-instant']));
+  });
+
+  it("relays the upstream's 404 model_not_found in the envelope, which the SDK raises as NotFoundError", async () => {
+    const err = await client(gw, gw.adminKey)
+      .chat.completions.create({ model: 'mock-no-such-model', messages: [{ role: 'user', content: 'hi' }] })
+      .then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    const e = err as InstanceType<typeof OpenAI.NotFoundError>;
+    expect(e.status).toBe(404);
+    expect(e.error).toMatchObject({ type: 'not_found_error', code: 'model_not_found', message: expect.stringContaining('does not exist') });
+  });
+
   it('says which key is missing when neither side has one', async () => {
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
@@ -175,5 +217,44 @@ describe('KEY_MODE=auto', () => {
     });
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/No Groq key is configured/);
+  });
+});
+
+describe('Mistral and Ollama through /v1 (their base URLs from MISTRAL_BASE_URL and OLLAMA_BASE_URL)', () => {
+  const MISTRAL_KEY = recordSecret('mistralSERVERkey0123456789abcdefABCDEF');
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ label: 'sdk-mistral-ollama', env: { KEY_MODE: 'server', MISTRAL_API_KEY: MISTRAL_KEY, MISTRAL_BASE_URL: mock.url, OLLAMA_BASE_URL: mock.url } });
+  });
+  afterAll(() => gw.stop());
+
+  it('Mistral: chat and embeddings with the server key', async () => {
+    const c = client(gw, gw.adminKey);
+    const res = await c.chat.completions.create({ model: 'mistral/mistral-small-latest', messages: [{ role: 'user', content: 'hi' }] });
+    expect(res.choices[0].message.content).toBe('Hello from mistral-small-latest');
+    expect(mock.last()).toMatchObject({ path: '/v1/chat/completions', headers: { authorization: `Bearer ${MISTRAL_KEY}` } });
+    await c.embeddings.create({ model: 'mistral/mistral-embed', input: 'x' });
+    expect(mock.last()).toMatchObject({ path: '/v1/embeddings', body: { model: 'mistral-embed' } });
+  });
+
+  it('Mistral streams without stream_options (streamUsage: false); the record is an estimate, flagged', async () => {
+    const { text } = await collect(await client(gw, gw.adminKey).chat.completions.create({ model: 'mistral/mistral-small-latest', messages: [{ role: 'user', content: 'hi' }], stream: true }));
+    expect(text).toBe('Hello from mistral-small-latest');
+    expect(mock.last().body?.stream).toBe(true);
+    expect(mock.last().body).not.toHaveProperty('stream_options');
+    await gw.ctx.usage.flush();
+    const rec = await gw.ctx.store.db.selectFrom('requests').selectAll().where('provider', '=', 'mistral').where('stream', '=', 1).executeTakeFirstOrThrow();
+    expect(rec).toMatchObject({ status: 200, usage_estimated: 1, error_code: null });
+  });
+
+  it('Ollama needs no key: nothing in Authorization upstream, stream usage asked for', async () => {
+    const c = client(gw, gw.adminKey);
+    const res = await c.chat.completions.create({ model: 'ollama/llama3.2', messages: [{ role: 'user', content: 'hi' }] });
+    expect(res.choices[0].message.content).toBe('Hello from llama3.2');
+    expect(mock.last().headers.authorization).toBeUndefined();
+    const { text } = await collect(await c.chat.completions.create({ model: 'ollama/llama3.2', messages: [{ role: 'user', content: 'hi' }], stream: true }));
+    expect(text).toBe('Hello from llama3.2');
+    expect(mock.last().body?.stream_options).toEqual({ include_usage: true });
+    expect(mock.last().headers.authorization).toBeUndefined();
   });
 });

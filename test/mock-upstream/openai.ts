@@ -10,6 +10,7 @@
  *   mock-500-html      500 with an HTML page
  *   mock-echo-key      401 whose message echoes the key it was sent, as OpenAI does
  *   mock-rate-limited  429 with an OpenAI error body
+ *   mock-no-such-model 404 model_not_found, as OpenAI answers for a model it does not have
  *   mock-gated-stream  streams the first chunk, then waits for release() before the rest
  *   mock-cut-stream    streams two chunks, then destroys the connection
  *   mock-no-done       streams a whole answer, then closes cleanly without `data: [DONE]`
@@ -117,6 +118,8 @@ export async function startMockOpenAI(): Promise<MockOpenAI> {
       }
       case 'mock-rate-limited':
         return json(res, 429, { error: { message: 'Rate limit reached for requests', type: 'requests', param: null, code: 'rate_limit_exceeded' } });
+      case 'mock-no-such-model':
+        return json(res, 404, { error: { message: `The model \`${model}\` does not exist or you do not have access to it.`, type: 'invalid_request_error', param: null, code: 'model_not_found' } });
     }
 
     if (path === '/embeddings') {
