@@ -110,6 +110,36 @@ describe('@anthropic-ai/sdk with baseURL /anthropic', () => {
     expect(rec.completion_tokens).toBe(final.usage.output_tokens);
   });
 
+  it('tool use, non-streamed and streamed, then the tool result sent back', async () => {
+    const tools: Anthropic.Tool[] = [{ name: 'lookup_city', description: 'Look a city up', input_schema: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] } }];
+    const msg = await client().messages.create({ model: 'claude-sonnet-4-5', max_tokens: 64, tools, messages: [{ role: 'user', content: 'Weather?' }] });
+    expect(msg.stop_reason).toBe('tool_use');
+    const use = msg.content.find((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use');
+    expect(use?.name).toBe('lookup_city');
+    expect(use?.input).toMatchObject({ location: 'San Francisco, CA' });
+    expect((anthropicMock.last().body?.tools as Array<{ name: string }>)[0].name).toBe('lookup_city');
+
+    const stream = client().messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 64, tools, messages: [{ role: 'user', content: 'Weather?' }] });
+    const final = await stream.finalMessage();
+    const streamed = final.content.find((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use');
+    expect(streamed?.name).toBe('lookup_city');
+    expect(typeof streamed?.input).toBe('object');
+    expect(final.stop_reason).toBe('tool_use');
+
+    const answer = await client().messages.create({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 64,
+      tools,
+      messages: [
+        { role: 'user', content: 'Weather?' },
+        { role: 'assistant', content: msg.content },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: use!.id, content: '21 C' }] },
+      ],
+    });
+    expect(answer.stop_reason).toBe('end_turn');
+    expect(JSON.stringify(anthropicMock.last().body)).toContain('tool_result');
+  });
+
   it('counts tokens', async () => {
     const r = await client().messages.countTokens({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Hi there' }] });
     expect(r.input_tokens).toBeGreaterThan(0);
@@ -189,6 +219,18 @@ describe('@google/genai with httpOptions.baseUrl /gemini', () => {
       return r;
     });
     expect(rec.total_tokens).toBeGreaterThan(0);
+  });
+
+  it('function calling, non-streamed and streamed', async () => {
+    const config = { tools: [{ functionDeclarations: [{ name: 'lookup_city', description: 'Look a city up', parametersJsonSchema: { type: 'object', properties: { location: { type: 'string' } } } }] }] };
+    const r = await ai().models.generateContent({ model: 'gemini-2.5-flash', contents: 'Weather?', config });
+    expect(r.functionCalls?.[0]?.name).toBe('lookup_city');
+    expect(typeof r.functionCalls?.[0]?.args).toBe('object');
+    const sent = geminiMock.last().body as { tools?: Array<{ functionDeclarations: Array<{ name: string }> }> };
+    expect(sent.tools?.[0].functionDeclarations[0].name).toBe('lookup_city');
+    const names: string[] = [];
+    for await (const c of await ai().models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'Weather?', config })) for (const f of c.functionCalls ?? []) names.push(f.name ?? '');
+    expect(names).toContain('lookup_city');
   });
 
   it('counts tokens and embeds', async () => {
