@@ -63,11 +63,11 @@ describe('keygate users / apps / keys / tokens / ip-rules', () => {
     expect(user.code).toBe(0);
     expect(JSON.parse(user.stdout)).toMatchObject({ name: 'carol', limits: { dailyRequests: 50 }, disabled: false });
 
-    const created = await run('keys', 'create', '--name', 'cli-key', '--user', 'carol', '--models', 'gpt-4o-mini', '--daily-requests', '2', '--rpm', '60', '--daily-budget', '1.5', '--expires', '30d', '--json');
+    const created = await run('keys', 'create', '--name', 'cli-key', '--user', 'carol', '--models', 'gpt-4o-mini', '--routes', '/v1/chat/completions,/openai/*', '--daily-requests', '2', '--rpm', '60', '--daily-budget', '1.5', '--expires', '30d', '--json');
     expect(created.code, created.stderr).toBe(0);
     const key = secretIn(created.stdout, /kg-[A-Za-z0-9_-]{43}/);
     const view = JSON.parse(created.stdout) as { id: string; userId: string; models: string[]; limits: Record<string, number>; expiresAt: string };
-    expect(view).toMatchObject({ models: ['gpt-4o-mini'], limits: { dailyRequests: 2, rpm: 60, dailyBudgetUsd: 1.5 } });
+    expect(view).toMatchObject({ models: ['gpt-4o-mini'], routes: ['/v1/chat/completions', '/openai/*'], limits: { dailyRequests: 2, rpm: 60, dailyBudgetUsd: 1.5 } });
     expect(view.expiresAt).toBeTruthy();
 
     expect(await chat(key)).toBe(200);
@@ -101,6 +101,7 @@ describe('keygate users / apps / keys / tokens / ip-rules', () => {
       [['keys', 'create', '--name', 'x', '--ip', '10.0.0.1/8'], /--ip: .*did you mean 10\.0\.0\.0\/8/],
       [['keys', 'create', '--name', 'x', '--scopes', 'root'], /unknown scope 'root'/],
       [['keys', 'create', '--name', 'x', '--expires', 'soon'], /--expires: must look like 30d/],
+      [['keys', 'create', '--name', 'x', '--routes', 'v1/chat/completions'], /--routes: must be a path starting with \//],
       [['keys', 'create', '--name', 'x', '--user', 'nobody'], /--user: no user/],
       [['ip-rules', 'add', 'deny', '10.0.0.300'], /not a valid IPv4 or IPv6/],
       [['tokens', 'issue', '--key-id', 'x', '--app', 'y'], /exactly one of --key-id and --app/],
