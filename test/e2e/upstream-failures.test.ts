@@ -2,6 +2,8 @@
  * A provider that hangs, resets, answers garbage or echoes the key; a stream that is cut or
  * slow; a client that goes away. Each yields a clean answer and nothing hangs or leaks.
  */
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
@@ -224,6 +226,51 @@ describe('stream endings and deadlines', () => {
       expect(text.trim().endsWith('data: [DONE]')).toBe(true);
     } finally {
       await g.stop();
+    }
+  });
+});
+
+describe('connect and idle timeouts', () => {
+  let quick: TestGateway;
+  beforeAll(async () => {
+    // First byte is allowed long; only the idle timeout can end these calls quickly.
+    const config = { upstream: { idleTimeoutMs: 300, firstByteTimeoutMs: 60_000, retries: 0, circuitBreaker: { failureThreshold: 1000 } } };
+    quick = await startTestGateway({ label: 'failures-idle', env: { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url }, config });
+  });
+  afterAll(() => quick.stop());
+
+  it('a body that stalls midway: 504 upstream_timeout in the envelope', async () => {
+    const res = await chat('mock-stall-body', { g: quick });
+    expect(res.status).toBe(504);
+    expect(await errorOf(res)).toMatchObject({ type: 'timeout_error', code: 'upstream_timeout' });
+  });
+
+  it('a stream that stalls midway: the words so far, then an in-band upstream_timeout event; recorded as 504', async () => {
+    const res = await chat('mock-stall-stream', { stream: true, g: quick });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    recordOutput('upstream-failures', text);
+    expect(text).toContain('first ');
+    const last = text.trim().split('\n\n').at(-1)!;
+    expect(JSON.parse(last.replace(/^data: /, ''))).toMatchObject({ error: { type: 'timeout_error', code: 'upstream_timeout' } });
+    await quick.ctx.usage.flush();
+    const row = await quick.ctx.store.db.selectFrom('requests').selectAll().where('model', '=', 'mock-stall-stream').executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 504, error_code: 'upstream_timeout' });
+  });
+
+  it('an upstream that accepts the connection but never completes the TLS handshake: 504 after the connect timeout', async () => {
+    const silent = createServer(() => undefined); // accepts, says nothing
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const { port } = silent.address() as AddressInfo;
+    const config = { upstream: { connectTimeoutMs: 300, firstByteTimeoutMs: 60_000, retries: 0 } };
+    const g = await startTestGateway({ label: 'failures-connect', env: { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: `https://127.0.0.1:${port}/v1` }, config });
+    try {
+      const res = await chat('gpt-4o-mini', { g });
+      expect(res.status).toBe(504);
+      expect(await errorOf(res)).toMatchObject({ type: 'timeout_error', code: 'upstream_timeout' });
+    } finally {
+      await g.stop();
+      silent.close();
     }
   });
 });

@@ -10,6 +10,8 @@
  *   mock-500-html      500 with an HTML page
  *   mock-echo-key      401 whose message echoes the key it was sent, as OpenAI does
  *   mock-rate-limited  429 with an OpenAI error body
+ *   mock-stall-body    200 headers and half a JSON body, then silence (idle timeout)
+ *   mock-stall-stream  streams the first chunk, then silence (idle timeout mid-stream)
  *   mock-no-such-model 404 model_not_found, as OpenAI answers for a model it does not have
  *   mock-gated-stream  streams the first chunk, then waits for release() before the rest
  *   mock-cut-stream    streams two chunks, then destroys the connection
@@ -106,6 +108,10 @@ export async function startMockOpenAI(): Promise<MockOpenAI> {
       case 'mock-reset':
         req.socket.destroy();
         return;
+      case 'mock-stall-body':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"id":"chatcmpl-mock","object":"chat.');
+        return; // and nothing more
       case 'mock-garbage':
         res.writeHead(200, { 'content-type': 'application/json' }).end('<html>not json');
         return;
@@ -157,6 +163,10 @@ export async function startMockOpenAI(): Promise<MockOpenAI> {
     const chunk = (delta: Record<string, unknown>, finish: string | null) =>
       `data: ${JSON.stringify({ id: 'chatcmpl-mock', object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_mock', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(includeUsage ? { usage: null } : {}) })}\n\n`;
     res.write(chunk({ role: 'assistant', content: '' }, null));
+    if (model === 'mock-stall-stream') {
+      res.write(chunk({ content: 'first ' }, null));
+      return; // and nothing more
+    }
     if (model === 'mock-firehose') {
       const piece = chunk({ content: 'the quick brown fox jumps. '.repeat(600) }, null);
       firehose.bytes = 0;
