@@ -26,7 +26,7 @@ export const providerSettingsSchema = z
     baseUrl: httpUrl.optional(),
     /** Name of the environment variable holding the key (default: the provider's convention). */
     apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name like OPENAI_API_KEY').optional(),
-    /** Models listed by GET /v1/models for this provider (in addition to the built-in list). */
+    /** Models listed by GET /v1/models for this provider (replacing the built-in list). */
     models: z.array(z.string().min(1)).optional(),
     /** Account-wide native endpoint groups to open under /<provider>/* (e.g. batches, files); none by default. */
     nativeEndpoints: z.array(z.string().regex(/^[A-Za-z_]{1,40}$/, 'must be an endpoint group name such as batches or files')).optional(),
@@ -147,6 +147,7 @@ export const configSchema = z
         anthropic: providerSettingsSchema.optional(),
         gemini: providerSettingsSchema.optional(),
         'azure-openai': providerSettingsSchema.optional(),
+        'ollama-native': providerSettingsSchema.optional(),
         custom: z.array(customProviderSchema).default([]),
       })
       .strict()
