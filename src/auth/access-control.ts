@@ -27,6 +27,7 @@ export interface Principal {
   /** The key behind the call (for a token issued to a key, that key); null for app tokens. */
   keyId: string | null;
   userId: string | null;
+  /** The key's app, else the app its user belongs to (usage records and app policies follow it). */
   appId: string | null;
   name: string;
   /** Reported in audit records. */
@@ -254,7 +255,7 @@ export class AccessControl {
    * and its user's app's (a user belongs to an app or team); all are reserved at once, so the
    * tightest applies. Also says which owner, if any, is disabled.
    */
-  async limitSubjects(record: ApiKeyRecord): Promise<{ subjects: SubjectLimits[]; disabledOwner: 'user' | 'app' | null }> {
+  async limitSubjects(record: ApiKeyRecord): Promise<{ subjects: SubjectLimits[]; disabledOwner: 'user' | 'app' | null; appId: string | null }> {
     const subjects: SubjectLimits[] = [];
     let disabledOwner: 'user' | 'app' | null = null;
     const keyLimits = fromJson<Limits>(record.limits) ?? this.defaultKeyLimits;
@@ -271,11 +272,12 @@ export class AccessControl {
       if (app.disabled) disabledOwner ??= 'app';
       if (app.limits) subjects.push({ subject: `app:${app.id}`, limits: app.limits });
     }
-    return { subjects: subjects.filter((s) => Object.keys(s.limits).length > 0), disabledOwner };
+    // The key's own app, else its user's: usage records and app policies follow the team.
+    return { subjects: subjects.filter((s) => Object.keys(s.limits).length > 0), disabledOwner, appId: record.app_id ?? user?.appId ?? null };
   }
 
   async #cache(record: ApiKeyRecord): Promise<CachedKey> {
-    const { subjects, disabledOwner } = await this.limitSubjects(record);
+    const { subjects, disabledOwner, appId } = await this.limitSubjects(record);
     const models = fromJson<string[]>(record.models);
     const providers = fromJson<string[]>(record.providers);
     const routes = fromJson<string[]>(record.routes);
@@ -284,7 +286,7 @@ export class AccessControl {
       kind: 'key',
       keyId: record.id,
       userId: record.user_id,
-      appId: record.app_id,
+      appId,
       name: record.name,
       clientId: record.client_id ?? record.name,
       scopes: parseScopes(record.scopes.split(',').filter(Boolean)),

@@ -127,6 +127,11 @@ describe.each([
     const usage = (await admin('GET', `/admin/keys/${id}/usage`)) as { subjects: Array<{ subject: string; states: Array<{ limit: string; used: number }> }> };
     expect(usage.subjects.map((s) => s.subject)).toEqual([`app:${team.id}`]);
     expect(usage.subjects[0].states.find((s) => s.limit === 'dailyRequests')?.used).toBe(1);
+    // Its calls are recorded under the team too.
+    await gw.ctx.usage.flush();
+    const rows = await gw.ctx.store.db.selectFrom('requests').select(['app_id', 'status']).where('key_id', '=', id).execute();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.app_id === team.id)).toBe(true);
   });
 
   it.skipIf(skip)('an rpm limit answers 429 rate_limit_exceeded', async () => {
