@@ -267,3 +267,26 @@ describe('retries on connection errors', () => {
     expect(countFor('mock-reset')).toBe(3);
   });
 });
+
+describe('Retry-After within retryMaxDelayMs', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      label: 'resilience-retry-after',
+      env: { KEY_MODE: 'server', OPENAI_API_KEY: KEY, OPENAI_BASE_URL: mock.url, GROQ_API_KEY: GROQ_KEY, GROQ_BASE_URL: mock.url },
+      config: {
+        upstream: { retries: 1, retryBaseDelayMs: 1, retryMaxDelayMs: 3000, circuitBreaker: { failureThreshold: 1000 } },
+        models: { fallbacks: { 'openai/mock-fail-1-503-ra1': ['groq/ra-within-fallback'] } },
+      },
+    });
+  });
+  afterAll(() => gw.stop());
+
+  it('is waited out and the same target retried, not the fallback', async () => {
+    const res = await chat(gw, 'mock-fail-1-503-ra1');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-keygate-provider')).toBe('openai');
+    expect(countFor('mock-fail-1-503-ra1')).toBe(2);
+    expect(countFor('ra-within-fallback')).toBe(0);
+  });
+});
