@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayEvent } from '../../src/server/events.js';
+import { verifyWebhookSignature } from '../../src/usage/webhooks/index.js';
 import { openStore } from '../../src/store/connect.js';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -21,7 +22,13 @@ import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const CLI = [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cli/main.ts')];
-const newKey = () => recordSecret(`sk-proj-${randomBytes(24).toString('base64url')}`);
+/** Every key this file made, for the database dump check (the artifacts file may be shared with other runs). */
+const made: string[] = [];
+const newKey = () => {
+  const k = recordSecret(`sk-proj-${randomBytes(24).toString('base64url')}`);
+  made.push(k);
+  return k;
+};
 
 function run(args: string[], env: Record<string, string>, stdin = ''): Promise<{ code: number | null; out: string }> {
   return new Promise((done) => {
@@ -128,6 +135,92 @@ describe('key pools', { timeout: 60_000 }, () => {
   });
 });
 
+describe('key pools: 403 and 429 from the provider', { timeout: 60_000 }, () => {
+  const [forbidden, limited, good] = [newKey(), newKey(), newKey()];
+  const seen: string[] = [];
+  let upstream: Server;
+  let url = '';
+  beforeAll(async () => {
+    // 403 as OpenAI answers a key without access to the model; 429 with Retry-After as a rate limit.
+    upstream = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const auth = String(req.headers.authorization ?? '');
+        seen.push(auth);
+        res.setHeader('content-type', 'application/json');
+        if (auth === bearer(forbidden)) {
+          res.statusCode = 403;
+          res.end(JSON.stringify({ error: { message: 'You are not allowed to sample from this model', type: 'invalid_request_error', code: 'model_not_found' } }));
+          return;
+        }
+        if (auth === bearer(limited)) {
+          res.statusCode = 429;
+          res.setHeader('retry-after', '120');
+          res.end(JSON.stringify({ error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } }));
+          return;
+        }
+        res.end(JSON.stringify({ id: 'c1', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
+      });
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`;
+  });
+  afterAll(async () => {
+    await new Promise((r) => upstream.close(r));
+  });
+
+  it('a 403 key and a 429 key (Retry-After honoured) rest; every call succeeds on the good key', async () => {
+    const gw = await startTestGateway({ label: 'pk-403-429', env: { KEY_MODE: 'server', OPENAI_API_KEY: forbidden, OPENAI_API_KEY_2: limited, OPENAI_API_KEY_3: good, OPENAI_BASE_URL: url }, config: { upstream: { retries: 2 } } });
+    try {
+      seen.length = 0;
+      for (let i = 0; i < 6; i++) {
+        const res = await chat(gw);
+        recordOutput('provider-keys', await res.text());
+        expect(res.status).toBe(200);
+      }
+      // Each refused key is tried once, then skipped while it cools.
+      expect(seen.filter((a) => a === bearer(forbidden))).toHaveLength(1);
+      expect(seen.filter((a) => a === bearer(limited))).toHaveLength(1);
+      expect(seen.filter((a) => a === bearer(good))).toHaveLength(6);
+      const keys = gw.ctx.providerKeys.snapshot().find((p) => p.provider === 'openai')!.keys;
+      const byName = new Map(keys.map((k) => [k.name, k]));
+      expect(byName.get('openai')).toMatchObject({ state: 'cooling', cooldownReason: 'auth_failed' });
+      expect(byName.get('openai.2')).toMatchObject({ state: 'cooling', cooldownReason: 'rate_limited' });
+      expect(byName.get('openai.3')?.state).toBe('active');
+      // Retry-After: 120 beats the 30 s default for a 429.
+      const until = Date.parse(byName.get('openai.2')!.coolingUntil!);
+      expect(until - Date.now()).toBeGreaterThan(60_000);
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  it('the last usable key is never benched: the client gets the provider\'s 429 and its Retry-After', async () => {
+    const gw = await startTestGateway({ label: 'pk-last-key', env: { KEY_MODE: 'server', OPENAI_API_KEY: forbidden, OPENAI_API_KEY_2: limited, OPENAI_BASE_URL: url }, config: { upstream: { retries: 2 } } });
+    try {
+      seen.length = 0;
+      for (let i = 0; i < 2; i++) {
+        const res = await chat(gw);
+        const text = await res.text();
+        recordOutput('provider-keys', text);
+        expect(res.status).toBe(429);
+        expect(res.headers.get('retry-after')).toBe('120');
+        expect((JSON.parse(text) as { error: { code: string } }).error.code).toBe('rate_limit_exceeded');
+        expectNoKey(text, forbidden, limited);
+      }
+      // The 403 key rests after the first call; the 429 key, the only one left, keeps being asked.
+      expect(seen).toEqual([bearer(forbidden), bearer(limited), bearer(limited)]);
+      const keys = gw.ctx.providerKeys.snapshot().find((p) => p.provider === 'openai')!.keys;
+      expect(keys.map((k) => [k.name, k.state])).toEqual([
+        ['openai', 'cooling'],
+        ['openai.2', 'active'],
+      ]);
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
 describe('hot rotation and the admin API', { timeout: 120_000 }, () => {
   const oldKey = newKey();
   let gw: TestGateway;
@@ -138,7 +231,7 @@ describe('hot rotation and the admin API', { timeout: 120_000 }, () => {
     gw = await startTestGateway({
       label: 'pk-rotate',
       env: { KEY_MODE: 'server', OPENAI_API_KEY: oldKey, OPENAI_BASE_URL: mock.url },
-      config: { secrets: { reloadIntervalMs: 100 } },
+      config: { secrets: { reloadIntervalMs: 100 }, webhooks: { allowPrivateTargets: true, allowHttp: true } },
     });
     gw.ctx.events.on((e) => events.push(e));
     cliEnv = { KEYGATE_DATA_DIR: gw.dataDir, KEYGATE_CONFIG: join(gw.dataDir, 'keygate.yaml') };
@@ -179,14 +272,46 @@ describe('hot rotation and the admin API', { timeout: 120_000 }, () => {
     expectNoKey(JSON.stringify(events), rotated, oldKey);
   });
 
-  it('the admin API lists ids and states, rotates, and never returns key material', async () => {
+  it('the admin API lists ids and states, rotates (an audit row and a key.rotated webhook), and never returns key material', async () => {
+    const received: Array<{ body: string; signature: string | undefined }> = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ body, signature: req.headers['x-keygate-signature'] as string | undefined });
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const hook = await gw.ctx.ops.webhooks.endpoints.create({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, events: ['key.rotated'] });
+    recordSecret(hook.secret);
+
     const viaApi = newKey();
     const h = { authorization: `Bearer ${gw.adminKey}`, 'content-type': 'application/json' };
     const post = await fetch(`${gw.url}/admin/provider-keys/openai/rotate`, { method: 'POST', headers: h, body: JSON.stringify({ key: viaApi }) });
     const postText = await post.text();
     recordOutput('provider-keys', postText);
     expect(post.status).toBe(200);
-    expect((JSON.parse(postText) as { keyId: string }).keyId).toMatch(/^openai-/);
+    const newId = (JSON.parse(postText) as { keyId: string }).keyId;
+    expect(newId).toMatch(/^openai-/);
+
+    // The rotation is in the audit log (a row in audit_log) ...
+    await gw.ctx.ops.audit.flush();
+    const rows = await gw.ctx.store.db.selectFrom('audit_log').selectAll().where('action', '=', 'key.rotated').execute();
+    const row = rows.find((r) => r.target === `openai/${newId}`);
+    expect(row).toMatchObject({ actor: 'system', outcome: 'success' });
+    expectNoKey(JSON.stringify(rows), viaApi, oldKey);
+    // ... and a signed key.rotated webhook delivery.
+    await until('the key.rotated delivery is queued', async () => (await gw.ctx.ops.webhooks.deliveries(hook.endpoint.id)).items.length > 0);
+    await gw.ctx.ops.webhooks.runOnce();
+    const { items } = await gw.ctx.ops.webhooks.deliveries(hook.endpoint.id);
+    expect(items.map((d) => [d.event, d.status])).toContainEqual(['key.rotated', 'succeeded']);
+    const delivered = received.find((r) => (JSON.parse(r.body) as { data?: { target?: string } }).data?.target === `openai/${newId}`);
+    expect(delivered).toBeDefined();
+    expect(verifyWebhookSignature(delivered!.signature, delivered!.body, hook.secret)).toBe(true);
+    expect(JSON.parse(delivered!.body)).toMatchObject({ type: 'key.rotated' });
+    expectNoKey(delivered!.body, viaApi, oldKey);
+    await new Promise<void>((r) => receiver.close(() => r()));
     expect((await chat(gw)).status).toBe(200);
     expect(mock.last().headers.authorization).toBe(bearer(viaApi));
 
@@ -247,7 +372,8 @@ describe('hot rotation and the admin API', { timeout: 120_000 }, () => {
     let dump = '';
     for (const { name } of tables.rows) dump += JSON.stringify((await sql.raw(`SELECT * FROM "${name}"`).execute(gw.ctx.store.db)).rows);
     expect(dump).toContain('kge1.');
-    const keys = (await import('node:fs')).readFileSync(join(ROOT, '.test-artifacts', 'secrets.txt'), 'utf8').split('\n').filter((k) => k.startsWith('sk-proj-'));
+    const keys = [...made];
+    expect(keys.length).toBeGreaterThan(3);
     expectNoKey(dump, ...keys);
   });
 });
