@@ -9,6 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, errors } from '../core/errors.js';
 import type { ChatCompletionRequest, EmbeddingsRequest } from '../core/openai-types.js';
+import { enabledGroups, refuseAccountWide } from '../providers/_shared/account-wide.js';
+import { openaiNativeSpec } from '../providers/openai/native-endpoints.js';
 import type { ModelRoute } from '../providers/registry.js';
 import { circuitId } from '../upstream/circuit-breaker.js';
 import { isRetryable, parseRetryAfter, retryDelayMs } from '../upstream/retry-policy.js';
@@ -44,6 +46,16 @@ export async function callWithResilience(
   let attempts = 0;
 
   for (const [i, route] of plan.entries()) {
+    // An OpenAI-compatible body goes upstream as it is: a file it names (a chat `file` part's
+    // file_id) is account-wide data, passed only when that group is enabled.
+    if (route.provider.adapter.openAICompatible) {
+      try {
+        refuseAccountWide(route.provider.id, openaiNativeSpec.accountWide, body, {}, enabledGroups(ctx.config.providers, route.provider.id));
+      } catch (err) {
+        if (i === 0) throw err;
+        continue;
+      }
+    }
     // Keys are per target: a fallback to another provider needs that provider's key.
     let upstreamKey: UpstreamKey;
     try {

@@ -108,6 +108,20 @@ describe('account-wide groups off (the default)', () => {
     expect(upstreamCalls()).toBe(before);
   });
 
+  it('/v1/chat/completions to OpenAI (a body forwarded as it is) is held to the same rule', async () => {
+    const before = upstreamCalls();
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.adminKey}` },
+      body: JSON.stringify(CASES[4].body),
+    });
+    expect(res.status).toBe(403);
+    const e = ((await res.json()) as { error: { message: string; code: string } }).error;
+    expect(e.code).toBe('account_wide_not_enabled');
+    expect(e.message).toContain('providers.openai.nativeEndpoints: [files]');
+    expect(upstreamCalls()).toBe(before);
+  });
+
   it('a null previous_response_id and an ordinary beta header are not references', async () => {
     const before = openai.requests.length;
     const res = await post(gw, { ...CASES[0], body: { model: 'gpt-4o-mini', input: 'x', previous_response_id: null } });
@@ -141,6 +155,17 @@ describe('account-wide groups enabled', () => {
     const res = await post(gw, c);
     expect(res.status).not.toBe(403);
     expect(upstreamCalls()).toBe(before + 1);
+  });
+
+  it('/v1/chat/completions with a file part reaches OpenAI once files are enabled', async () => {
+    const before = openai.requests.length;
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.adminKey}` },
+      body: JSON.stringify(CASES[4].body),
+    });
+    expect(res.status).toBe(200);
+    expect(openai.requests.length).toBe(before + 1);
   });
 
   it('the files beta header is forwarded once files are enabled', async () => {

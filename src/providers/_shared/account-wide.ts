@@ -80,3 +80,9 @@ export function refuseAccountWide(
     'account_wide_not_enabled',
   );
 }
+
+/** The account-wide groups the operator enabled for a provider (`providers.<id>.nativeEndpoints`). */
+export function enabledGroups(providers: object, id: string): ReadonlySet<string> {
+  const settings = (providers as Record<string, { nativeEndpoints?: readonly string[] } | undefined>)[id];
+  return new Set(settings?.nativeEndpoints ?? []);
+}

@@ -57,6 +57,20 @@ describe('gemini request translation', () => {
     ]);
   });
 
+  it('refuses an image URL on the Files API (account-wide), and one that is not a URL', () => {
+    for (const url of ['https://generativelanguage.googleapis.com/v1beta/files/abc123', 'https://GENERATIVELANGUAGE.googleapis.com/v1beta/files/x.png', 'https://storage.googleapis.com/b/o.png', 'https://[::1']) {
+      const req = base({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }] });
+      let err: unknown = null;
+      try {
+        body(req);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, url).toBeInstanceOf(GatewayError);
+      expect((err as GatewayError).status).toBe(400);
+    }
+  });
+
   it('maps generationConfig parameters', () => {
     const b = body(base({ temperature: 0.2, top_p: 0.8, max_tokens: 100, stop: ['X'], seed: 7, presence_penalty: 0.5, frequency_penalty: 0.25 }));
     expect(b.generationConfig).toEqual({ temperature: 0.2, topP: 0.8, maxOutputTokens: 100, stopSequences: ['X'], seed: 7, presencePenalty: 0.5, frequencyPenalty: 0.25 });

@@ -177,8 +177,15 @@ function partToGemini(p: ContentPart): GeminiPart {
     const data = parseDataUrl(url);
     if (data) return { inlineData: { mimeType: data.mediaType, data: data.data } };
     if (/^https?:\/\//i.test(url)) {
+      // A Files API URI would read a file another caller of the account uploaded: that is
+      // the account-wide `files` group, never reached through a translated image.
+      const parsed = URL.canParse(url) ? new URL(url) : null;
+      if (!parsed) throw invalidForProvider('image_url.url is not a valid URL.', 'messages');
+      if (/(^|\.)googleapis\.com$/i.test(parsed.hostname)) {
+        throw invalidForProvider('An image URL may not point at the Gemini Files API (an account-wide resource); send the image as a base64 data: URL or a public URL.', 'messages');
+      }
       // fileData needs a MIME type; it is read from the extension, JPEG when there is none.
-      const ext = /\.([a-z0-9]+)(?:[?#]|$)/i.exec(new URL(url).pathname)?.[1]?.toLowerCase() ?? '';
+      const ext = /\.([a-z0-9]+)(?:[?#]|$)/i.exec(parsed.pathname)?.[1]?.toLowerCase() ?? '';
       return { fileData: { mimeType: MIME_BY_EXT[ext] ?? 'image/jpeg', fileUri: url } };
     }
     throw invalidForProvider('An image must be an http(s) URL or a base64 data: URL.', 'messages');
