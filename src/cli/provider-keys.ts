@@ -9,12 +9,14 @@
 import type { Command } from 'commander';
 import type { LoadedConfig } from '../config/load.js';
 import { SecretString } from '../crypto/secret-string.js';
-import { createSecretBackend, MasterKeyRing } from '../keys/index.js';
+import { createSecretBackend, MasterKeyRing, providerKeySources } from '../keys/index.js';
+import { ProviderRegistry } from '../providers/registry.js';
 import { assertSecretName, type SecretBackend } from '../secrets/backend.js';
 import { formatMigration, migrateFromEnv } from '../secrets/migrate.js';
 import { openMasterKey } from '../server/gateway.js';
 import type { Store } from '../store/connect.js';
 import { withStore } from './shared.js';
+import { recordCliEvent } from './cli-events.js';
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) process.stderr.write('Paste the new provider key, then press Enter and Ctrl-D:\n');
@@ -24,12 +26,12 @@ async function readStdin(): Promise<string> {
 }
 
 /** The configured backend, as the gateway builds it (store rows under the same master key). */
-async function withBackend<T>(cmd: Command, fn: (backend: SecretBackend, loaded: LoadedConfig) => Promise<T>): Promise<T> {
+async function withBackend<T>(cmd: Command, fn: (backend: SecretBackend, loaded: LoadedConfig, store: Store) => Promise<T>): Promise<T> {
   return withStore(cmd, async (store: Store, loaded) => {
     const ring = new MasterKeyRing(await openMasterKey(loaded.dataDir, process.env), loaded.dataDir);
     await ring.refresh();
-    const decryptEnc = (value: string, varName: string) => ring.current.decryptValue(value, varName);
-    return fn(createSecretBackend(loaded.config.secrets, { store, ring, env: process.env, decryptEnc }), loaded);
+    const decryptEnc = (value: string, varName: string) => ring.decryptValue(value, varName);
+    return fn(createSecretBackend(loaded.config.secrets, { store, ring, env: process.env, decryptEnc }), loaded, store);
   });
 }
 
@@ -42,7 +44,7 @@ export function registerProviderKeyCommands(keys: Command): void {
       const plain = await readStdin();
       if (plain.length < 8 || /\s/.test(plain)) throw new Error('Give the new key on standard input: one line, no spaces (e.g. `keygate keys rotate openai < new-key.txt`).');
       const key = SecretString.from(plain);
-      await withBackend(cmd, async (backend, loaded) => {
+      await withBackend(cmd, async (backend, loaded, store) => {
         if (!backend.capabilities.write) {
           throw new Error(`The ${backend.name} secret backend is read-only: set the new key in the environment and restart, or set secrets.backend to store (the default).`);
         }
@@ -59,6 +61,7 @@ export function registerProviderKeyCommands(keys: Command): void {
         await backend.put(provider, key);
         const back = await backend.get(provider);
         if (!back.equals(key)) throw new Error(`${provider}: the key read back from the ${backend.name} backend differs; the rotation is not confirmed.`);
+        await recordCliEvent(store, loaded, { type: 'key.rotated', target: provider, details: { provider, backend: backend.name, replaced: old !== null } });
         const when = backend.name === 'store' && loaded.config.secrets.reloadIntervalMs > 0 ? `within ${loaded.config.secrets.reloadIntervalMs / 1000} s` : 'on SIGHUP (kill -HUP <pid>)';
         process.stdout.write(
           [
@@ -73,13 +76,17 @@ export function registerProviderKeyCommands(keys: Command): void {
   keys
     .command('migrate')
     .description('Move plaintext provider keys from the environment and .env into the secret backend')
-    .requiredOption('--from-env', 'read OPENAI_API_KEY, ANTHROPIC_API_KEY, ... (and numbered variants)')
+    .requiredOption('--from-env', "read each provider's key variable as the config names it (OPENAI_API_KEY, providers.<id>.apiKeyEnv, custom providers' apiKeyEnv ...; numbered variants too)")
     .option('--dry-run', 'show the plan; write nothing')
     .option('--env-file <path>', '.env file to read', '.env')
     .option('--overwrite', 'replace a different value already in the backend')
     .action(async (opts: { dryRun?: boolean; envFile: string; overwrite?: boolean }, cmd: Command) => {
-      await withBackend(cmd, async (backend) => {
-        const result = await migrateFromEnv({ env: process.env, dotenvPath: opts.envFile, backend, dryRun: opts.dryRun === true, overwrite: opts.overwrite === true });
+      await withBackend(cmd, async (backend, loaded, store) => {
+        // The variables this gateway's config reads (apiKeyEnv overrides, custom providers, OLLAMA_API_KEY ...).
+        const providerVars = providerKeySources(loaded.config, new ProviderRegistry(loaded.config, process.env, () => null)).flatMap((p) => (p.envVar ? [{ provider: p.id, envVar: p.envVar }] : []));
+        const result = await migrateFromEnv({ env: process.env, dotenvPath: opts.envFile, backend, dryRun: opts.dryRun === true, overwrite: opts.overwrite === true, providerVars });
+        const migrated = result.steps.filter((s) => s.status === 'migrated').length;
+        if (!result.dryRun && migrated > 0) await recordCliEvent(store, loaded, { type: 'admin.action', target: backend.name, details: { action: 'provider_keys.migrated', migrated } });
         const text = formatMigration(result);
         process.stdout.write(`${text || 'nothing to migrate: no provider key variable found'}\n`);
         if (!result.dryRun && (result.toDelete.env.length || result.toDelete.dotenv.length)) {

@@ -10,7 +10,7 @@ import type { EventBus } from '../server/events.js';
 import { backendFixHint, createSecretBackend } from './backend.js';
 import { poolEventToGateway } from './events.js';
 import type { MasterKeyRing } from './master-keys.js';
-import { ProviderKeyService, type EnvKeyReader } from './service.js';
+import { ProviderKeyService, type EnvKeyReader, type KeySourceProvider } from './service.js';
 
 export { ProviderKeyService, NoKeyAvailableError, type RotationResult, type EnvKeyReader } from './service.js';
 export { MasterKeyRing, PREVIOUS_MASTER_KEY_FILE, NEW_MASTER_KEY_FILE, type PreviousKeyOutcome } from './master-keys.js';
@@ -29,15 +29,20 @@ export interface ProviderKeysDeps {
   onError: (message: string) => void;
 }
 
-/** Builds and loads the service (keys read once here, before the first request). */
-export async function createProviderKeys(d: ProviderKeysDeps): Promise<ProviderKeyService> {
-  const s = d.config.secrets;
-  const settings = d.config.providers as unknown as Record<string, { apiKeyEnv?: string } | undefined>;
-  const custom = new Map(d.config.providers.custom.map((c) => [c.id, c.apiKeyEnv ?? null]));
-  const providers = d.registry.all().map((p) => ({
+/** Each provider's key variable as the gateway reads it: a custom provider's apiKeyEnv, providers.<id>.apiKeyEnv, or the adapter's own. */
+export function providerKeySources(config: KeygateConfig, registry: ProviderRegistry): KeySourceProvider[] {
+  const settings = config.providers as unknown as Record<string, { apiKeyEnv?: string } | undefined>;
+  const custom = new Map(config.providers.custom.map((c) => [c.id, c.apiKeyEnv ?? null]));
+  return registry.all().map((p) => ({
     id: p.id,
     envVar: custom.has(p.id) ? (custom.get(p.id) ?? null) : settings[p.id]?.apiKeyEnv ?? (p.adapter.env.apiKey || null),
   }));
+}
+
+/** Builds and loads the service (keys read once here, before the first request). */
+export async function createProviderKeys(d: ProviderKeysDeps): Promise<ProviderKeyService> {
+  const s = d.config.secrets;
+  const providers = providerKeySources(d.config, d.registry);
   const decryptEnc = (value: string, varName: string): SecretString => {
     const k = d.readEnvKey(varName);
     if (!k) throw new Error(`${varName} is empty`);

@@ -35,7 +35,7 @@ class MemoryBackend implements SecretBackend {
 }
 
 const OPENAI = recordSecret('sk-proj-migrateOpenai0123456789abcdef');
-const OPENAI2 = 'sk-proj-migrateOpenaiTwo0123456789ab';
+const OPENAI2 = recordSecret('sk-proj-migrateOpenaiTwo0123456789ab');
 const ANTHROPIC = recordSecret('sk-ant-api03-migrateAnthropic0123456789');
 const GROQ = recordSecret('gsk_migrateGroqKey0123456789abcdefgh');
 
@@ -61,6 +61,33 @@ describe('migration from environment variables', () => {
     expect(left).not.toContain(GROQ);
     expect(left).not.toContain(ANTHROPIC);
     expect(left).toContain('PORT=8080');
+  });
+
+  it("follows the config's variables: providers.<id>.apiKeyEnv, a custom provider's apiKeyEnv, OLLAMA_API_KEY", async () => {
+    const backend = new MemoryBackend();
+    const [mine, mine2, custom, ollama] = ['sk-proj-myOpenaiVar0123456789abcd', 'sk-proj-myOpenaiVarTwo0123456789ab', 'cst-customProviderKey0123456789ab', 'ollama-cloudKey0123456789abcdefgh'].map(recordSecret);
+    const env = { MY_OPENAI_KEY: mine, MY_OPENAI_KEY_2: mine2, OPENAI_API_KEY: OPENAI, LLM_TOKEN: custom, OLLAMA_API_KEY: ollama };
+    const providerVars = [
+      { provider: 'openai', envVar: 'MY_OPENAI_KEY' },
+      { provider: 'my-llm', envVar: 'LLM_TOKEN' },
+      { provider: 'ollama', envVar: 'OLLAMA_API_KEY' },
+      { provider: 'groq', envVar: 'GROQ_API_KEY' },
+    ];
+    const plan = await planMigration({ env, backend, providerVars });
+    // OPENAI_API_KEY is not what this gateway reads for openai (apiKeyEnv replaced it): left alone.
+    expect(plan.map((s) => [s.variable, s.secretName])).toEqual([
+      ['LLM_TOKEN', 'my-llm'],
+      ['MY_OPENAI_KEY', 'openai'],
+      ['MY_OPENAI_KEY_2', 'openai.2'],
+      ['OLLAMA_API_KEY', 'ollama'],
+    ]);
+    const done = await migrateFromEnv({ env, backend, providerVars });
+    expect(done.steps.every((s) => s.status === 'migrated')).toBe(true);
+    expect(backend.values.get('openai')).toBe(mine);
+    expect(backend.values.get('my-llm')).toBe(custom);
+    expect(done.toDelete.env).toEqual(['LLM_TOKEN', 'MY_OPENAI_KEY', 'MY_OPENAI_KEY_2', 'OLLAMA_API_KEY']);
+    // Without the config, OLLAMA_API_KEY is still known.
+    expect((await planMigration({ env: { OLLAMA_API_KEY: ollama }, backend: new MemoryBackend() })).map((s) => s.secretName)).toEqual(['ollama']);
   });
 
   it('plans, migrates, verifies, is idempotent, and lists what to delete; never prints a key', async () => {

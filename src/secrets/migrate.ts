@@ -26,7 +26,14 @@ export const PROVIDER_KEY_VARS = [
   'XAI_API_KEY',
   'PERPLEXITY_API_KEY',
   'FIREWORKS_API_KEY',
+  'OLLAMA_API_KEY',
 ] as const;
+
+/** A provider's key variable as the gateway reads it (providers.<id>.apiKeyEnv, a custom provider's apiKeyEnv, or the adapter's own). */
+export interface ProviderKeyVar {
+  provider: string;
+  envVar: string;
+}
 
 export type MigrationAction = 'put' | 'skip_equal' | 'conflict' | 'skip_encrypted';
 
@@ -51,6 +58,12 @@ export interface MigrationInput {
   overwrite?: boolean;
   /** Extra variables to migrate. */
   variables?: readonly string[];
+  /**
+   * The gateway's own variable per provider (from its config): each is migrated under the
+   * provider id (`MY_OPENAI_KEY` -> `openai`, `MY_OPENAI_KEY_2` -> `openai.2`), and a default
+   * variable the config replaced (OPENAI_API_KEY when providers.openai.apiKeyEnv is set) is left alone.
+   */
+  providerVars?: readonly ProviderKeyVar[];
 }
 
 export interface MigrationResult {
@@ -60,21 +73,31 @@ export interface MigrationResult {
   toDelete: { env: string[]; dotenv: string[] };
 }
 
-function isProviderVar(name: string, extra: readonly string[]): boolean {
-  if (extra.includes(name)) return true;
-  return PROVIDER_KEY_VARS.some((v) => name === v || new RegExp(`^${v}_[0-9]+$`).test(name));
+/** The secret name a variable migrates to, or null when it is not a provider key variable. */
+function secretNameFor(name: string, input: MigrationInput): string | null {
+  for (const { provider, envVar } of input.providerVars ?? []) {
+    if (name === envVar) return provider;
+    const m = new RegExp(`^${envVar}_([0-9]+)$`).exec(name);
+    if (m) return `${provider}.${Number(m[1])}`;
+  }
+  const extra = input.variables ?? [];
+  if (!extra.includes(name) && !PROVIDER_KEY_VARS.some((v) => name === v || new RegExp(`^${v}_[0-9]+$`).test(name))) return null;
+  const secretName = nameForEnvVar(name) ?? name.toLowerCase();
+  // The config gave this provider another variable: this one is not what the gateway reads.
+  const provider = secretName.split('.')[0]!;
+  if (!extra.includes(name) && (input.providerVars ?? []).some((p) => p.provider === provider)) return null;
+  return secretName;
 }
 
 async function collect(input: MigrationInput): Promise<Map<string, { value: string; sources: Array<'env' | 'dotenv'> }>> {
   const found = new Map<string, { value: string; sources: Array<'env' | 'dotenv'> }>();
-  const extra = input.variables ?? [];
   let text = input.dotenvText;
   if (text === undefined && input.dotenvPath) text = await readFile(input.dotenvPath, 'utf8').catch(() => undefined);
   for (const e of text ? parseDotenv(text) : []) {
-    if (isProviderVar(e.key, extra) && e.value) found.set(e.key, { value: e.value, sources: ['dotenv'] });
+    if (secretNameFor(e.key, input) !== null && e.value) found.set(e.key, { value: e.value, sources: ['dotenv'] });
   }
   for (const [k, v] of Object.entries(input.env ?? {})) {
-    if (!v || !isProviderVar(k, extra)) continue;
+    if (!v || secretNameFor(k, input) === null) continue;
     const prev = found.get(k);
     found.set(k, { value: v.trim(), sources: prev ? ['env', 'dotenv'] : ['env'] });
   }
@@ -86,12 +109,12 @@ export async function planMigration(input: MigrationInput): Promise<MigrationSte
   const steps: MigrationStep[] = [];
   const found = await collect(input);
   for (const [variable, { value, sources }] of [...found].sort(([a], [b]) => a.localeCompare(b))) {
-    const secretName = nameForEnvVar(variable) ?? variable.toLowerCase();
+    const secretName = secretNameFor(variable, input)!;
     const secret = SecretString.from(value);
     const step: MigrationStep = { variable, secretName, sources, action: 'put', masked: secret.masked };
     if (value.startsWith('enc:')) {
       step.action = 'skip_encrypted';
-      step.note = 'already encrypted (enc:); keep it, or decrypt with the master key and set it with `keygate keys set`';
+      step.note = `already encrypted (enc:); keep it, or store it with \`keygate keys rotate ${secretName.split('.')[0]}\` (the plaintext on standard input)`;
     } else {
       try {
         const existing = await input.backend.get(secretName);
