@@ -153,45 +153,50 @@ describe('keygate serve refuses to start on a bad configuration', () => {
   });
 });
 
-describe('keygate serve: graceful shutdown', () => {
+interface Served {
+  child: ChildProcess;
+  url: string;
+  adminKey: string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `keygate serve` in a child process and waits for the URL it logs. */
+async function serve(label: string, args: string[], env: Record<string, string>): Promise<Served> {
+  const sink = logSink(label);
+  const child = spawn(process.execPath, [...CLI, 'serve', ...args], { env: cleanEnv(env), cwd: ROOT });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  let out = '';
+  return new Promise<Served>((ready, fail) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      // The log is the JSON lines; the first-start banner (the admin key, shown once) is not.
+      for (const line of d.toString().split('\n')) if (line.startsWith('{')) sink.write(`${line}\n`);
+      out += d.toString();
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      // The admin key is printed on the first start only (before the gateway logs its URL).
+      const key = /kg-[A-Za-z0-9_-]{43}/.exec(out);
+      if (m) ready({ child, url: m[1], adminKey: key ? recordSecret(key[0]) : '', exited });
+    });
+    child.stderr!.on('data', (d: Buffer) => sink.write(d));
+    child.on('exit', () => fail(new Error(`serve exited early: ${out.slice(0, 500)}`)));
+  });
+}
+
+describe.each(['SIGTERM', 'SIGINT'] as const)('keygate serve: graceful shutdown on %s', (signal) => {
   let mock: MockOpenAI;
-  let child: ChildProcess;
+  let served: Served;
   const dataDir = mkdtempSync(join(tmpdir(), 'keygate-cli-serve-'));
-  let url = '';
-  let adminKey = '';
-  let exited: Promise<number | null>;
 
   beforeAll(async () => {
     mock = await startMockOpenAI();
-    const sink = logSink('cli-serve');
-    child = spawn(process.execPath, [...CLI, 'serve', '--port', '0'], {
-      env: cleanEnv({ KEYGATE_DATA_DIR: dataDir, OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url, KEY_MODE: 'server' }),
-      cwd: ROOT,
-    });
-    exited = new Promise((r) => child.on('exit', (code) => r(code)));
-    let out = '';
-    await new Promise<void>((ready, fail) => {
-      child.stdout!.on('data', (d: Buffer) => {
-        // The log is the JSON lines; the first-start banner (the admin key, shown once) is not.
-        for (const line of d.toString().split('\n')) if (line.startsWith('{')) sink.write(`${line}\n`);
-        out += d.toString();
-        const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-        if (m && !url) {
-          url = m[1];
-          adminKey = keyIn(out);
-          ready();
-        }
-      });
-      child.stderr!.on('data', (d: Buffer) => sink.write(d));
-      child.on('exit', () => fail(new Error(`serve exited early: ${out.slice(0, 500)}`)));
-    });
+    served = await serve(`cli-serve-${signal}`, ['--port', '0'], { KEYGATE_DATA_DIR: dataDir, OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url, KEY_MODE: 'server' });
   });
   afterAll(async () => {
-    child.kill('SIGKILL');
+    served?.child.kill('SIGKILL');
     await mock.close();
   });
 
-  it('on SIGTERM, finishes the in-flight stream, flushes its usage and exits 0', async () => {
+  it(`on ${signal}, finishes the in-flight stream, flushes its usage and exits 0`, async () => {
+    const { url, adminKey, child, exited } = served;
     const firstChunk = mock.firstChunkSent();
     const res = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
@@ -200,7 +205,7 @@ describe('keygate serve: graceful shutdown', () => {
     });
     expect(res.status).toBe(200);
     await firstChunk;
-    child.kill('SIGTERM');
+    child.kill(signal);
     // New connections are refused while the old stream is still being served.
     await new Promise((r) => setTimeout(r, 100));
     mock.release();
@@ -214,6 +219,29 @@ describe('keygate serve: graceful shutdown', () => {
       expect(row).toMatchObject({ status: 200, stream: 1, total_tokens: 16 });
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('keygate serve: the listen address', () => {
+  // 127.0.0.0/8 is all loopback on Linux: another address than the default shows the setting is used.
+  it('KEYGATE_HOST is honoured, and --host wins over it', async () => {
+    const env = { KEYGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'keygate-cli-host-')), KEY_MODE: 'passthrough', KEYGATE_HOST: '127.0.0.2' };
+    const byEnv = await serve('cli-host-env', ['--port', '0'], env);
+    try {
+      expect(new URL(byEnv.url).hostname).toBe('127.0.0.2');
+      expect((await fetch(`${byEnv.url}/healthz`)).status).toBe(200);
+    } finally {
+      byEnv.child.kill('SIGTERM');
+      await byEnv.exited;
+    }
+    const byFlag = await serve('cli-host-flag', ['--port', '0', '--host', '127.0.0.3'], env);
+    try {
+      expect(new URL(byFlag.url).hostname).toBe('127.0.0.3');
+      expect((await fetch(`${byFlag.url}/healthz`)).status).toBe(200);
+    } finally {
+      byFlag.child.kill('SIGTERM');
+      await byFlag.exited;
     }
   });
 });
