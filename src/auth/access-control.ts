@@ -103,6 +103,7 @@ export class AccessControl {
   #revoked = new Set<string>();
   #ipRules: IpRules;
   #loaded: Promise<void> | null = null;
+  #reloadFailed = false;
 
   constructor(
     private readonly store: Store,
@@ -133,14 +134,23 @@ export class AccessControl {
 
   /** Drops the cache when another process changed something; cheap when nothing did. */
   async refresh(): Promise<void> {
-    if (this.store.changedElsewhere()) {
+    if (this.#reloadFailed || this.store.changedElsewhere()) {
       this.invalidate();
+      this.#reloadFailed = false;
       this.#loaded = this.load();
     }
     if (this.#loaded) {
       const p = this.#loaded;
-      await p;
-      if (this.#loaded === p) this.#loaded = null;
+      try {
+        await p;
+      } catch {
+        // The store is unreachable: the last good IP rules and deny list stay (keys are not
+        // cached meanwhile, so each is checked against the store, and refused if it cannot be),
+        // /readyz can say so, and the next request tries again.
+        this.#reloadFailed = true;
+      } finally {
+        if (this.#loaded === p) this.#loaded = null;
+      }
     }
   }
 
