@@ -1,22 +1,35 @@
 import type { Command } from 'commander';
 import { AuditLog } from '../usage/audit/index.js';
 import { withStore } from './shared.js';
+import { recordCliEvent } from './cli-events.js';
+
+/** `--anchor 1234:<64 hex>`: a head printed by an earlier verify. */
+function parseAnchor(text: string): { seq: number; hash: string } {
+  const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(text.trim());
+  if (!m || Number(m[1]) < 1) throw new Error(`--anchor must be <seq>:<hash> as printed by keygate audit verify (e.g. 1234:9f86d0...); got '${text.slice(0, 40)}'.`);
+  return { seq: Number(m[1]), hash: m[2] };
+}
 
 export function registerAudit(program: Command): void {
   const audit = program.command('audit').description('The tamper-evident audit log');
   audit
     .command('verify')
-    .description('Check the whole hash chain; names the first broken record (exit 3 when broken)')
-    .action(async (_opts: unknown, cmd: Command) => {
-      await withStore(cmd, async (store) => {
+    .description('Check the whole hash chain; names the first broken record (exit 3 when broken, and an audit.chain_broken webhook)')
+    .option('--anchor <seq:hash>', 'a head printed by an earlier verify, kept elsewhere: catches a cut or rewritten tail too')
+    .action(async (opts: { anchor?: string }, cmd: Command) => {
+      const anchor = opts.anchor === undefined ? undefined : parseAnchor(opts.anchor);
+      await withStore(cmd, async (store, loaded) => {
         const log = new AuditLog(store);
-        const result = await log.verify();
+        const result = await log.verify(anchor ? { anchor } : {});
         await log.close();
         if (result.ok) {
-          process.stdout.write(`Audit chain intact: ${result.count} records${result.head ? `, head #${result.head.seq} ${result.head.hash.slice(0, 16)}...` : ''}.\n`);
+          const head = result.head ? `${result.head.seq}:${result.head.hash}` : null;
+          process.stdout.write(`Audit chain intact: ${result.count} records${anchor ? `, anchor #${anchor.seq} present` : ''}.\n`);
+          if (head) process.stdout.write(`Head (keep a copy elsewhere; verify later with --anchor ${head}):\n  ${head}\n`);
           return;
         }
         process.stdout.write(`Audit chain BROKEN at record #${result.firstBrokenSeq}: ${result.reason}\n`);
+        await recordCliEvent(store, loaded, { type: 'audit.chain_broken', outcome: 'failure', target: 'audit_log', details: { firstBrokenSeq: result.firstBrokenSeq, reason: result.reason } });
         process.exitCode = 3;
       });
     });

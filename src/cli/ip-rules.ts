@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { checkCidr } from '../server/routes/admin/validation.js';
 import { IpRuleRepository } from '../store/repositories/ip-rules.js';
 import { withStore } from './shared.js';
+import { recordCliEvent } from './cli-events.js';
 
 export function registerIpRules(program: Command): void {
   const rules = program.command('ip-rules').description('Global IP allow/deny rules (CIDR, IPv4 and IPv6; deny wins)');
@@ -16,8 +17,9 @@ export function registerIpRules(program: Command): void {
     .action(async (list: string, cidr: string, opts: { note?: string }, cmd: Command) => {
       if (list !== 'allow' && list !== 'deny') throw new Error(`The list must be allow or deny; got '${list.slice(0, 20)}'.`);
       checkCidr(cidr.trim());
-      await withStore(cmd, async (store) => {
+      await withStore(cmd, async (store, loaded) => {
         const row = await new IpRuleRepository(store).add(list, cidr.trim(), opts.note ?? null);
+        await recordCliEvent(store, loaded, { type: 'admin.action', target: row.id, details: { action: 'ip_rule.added', list: row.list, cidr: row.cidr } });
         process.stdout.write(`Added ${row.id}: ${row.list} ${row.cidr}\n`);
       });
     });
@@ -44,8 +46,11 @@ export function registerIpRules(program: Command): void {
     .description('Remove a rule by id')
     .argument('<id>')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
-      await withStore(cmd, async (store) => {
-        if (!(await new IpRuleRepository(store).remove(id))) throw new Error(`No IP rule with id '${id.slice(0, 60)}'. See keygate ip-rules list.`);
+      await withStore(cmd, async (store, loaded) => {
+        const repo = new IpRuleRepository(store);
+        const row = (await repo.list()).find((r) => r.id === id);
+        if (!row || !(await repo.remove(id))) throw new Error(`No IP rule with id '${id.slice(0, 60)}'. See keygate ip-rules list.`);
+        await recordCliEvent(store, loaded, { type: 'admin.action', target: id, details: { action: 'ip_rule.removed', list: row.list, cidr: row.cidr } });
         process.stdout.write(`Removed ${id}.\n`);
       });
     });

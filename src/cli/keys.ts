@@ -13,6 +13,7 @@ import { IdentityRepository } from '../store/repositories/identities.js';
 import { fromJson } from '../store/repositories/json-column.js';
 import type { Store } from '../store/connect.js';
 import { withStore } from './shared.js';
+import { changed, recordCliEvent, recordCliEvents } from './cli-events.js';
 import { registerProviderKeyCommands } from './provider-keys.js';
 
 const LIMIT_FLAGS: ReadonlyArray<[flag: string, field: keyof Limits, help: string]> = [
@@ -178,9 +179,10 @@ export function registerKeys(program: Command): void {
       .option('--scopes <list>', 'comma-separated scopes: read, write, admin', 'read,write')
       .option('--json', 'print the key and its settings as JSON'),
   ).action(async (opts: KeyFlags, cmd: Command) => {
-    await withStore(cmd, async (store) => {
+    await withStore(cmd, async (store, loaded) => {
       const fields = await resolveOwners(ownerRepos(store), flagged(() => checkKeyFields(keyBody(opts), 'create'))).catch(asFlagError);
       const { record, key } = await new ApiKeyRepository(store).create({ ...fields, name: fields.name as string });
+      await recordCliEvent(store, loaded, { type: 'key.created', target: record.id, details: changed(fields) });
       if (opts.json) process.stdout.write(`${JSON.stringify({ key, ...keyView(record) }, null, 2)}\n`);
       else process.stdout.write(`Created key ${record.id} (${record.name}, scopes ${record.scopes}). It is shown once:\n\n  ${key}\n\n`);
     });
@@ -211,12 +213,13 @@ export function registerKeys(program: Command): void {
       .option('--clear <fields>', `remove settings: ${CLEARABLE.join(', ')}`)
       .option('--json', 'print JSON'),
   ).action(async (id: string, opts: KeyFlags, cmd: Command) => {
-    await withStore(cmd, async (store) => {
+    await withStore(cmd, async (store, loaded) => {
       const repo = new ApiKeyRepository(store);
       const record = await repo.findById(id);
       if (!record) throw new Error(`No key with id '${id.slice(0, 60)}'. See keygate keys list.`);
       const fields = await resolveOwners(ownerRepos(store), flagged(() => checkKeyFields(keyBody(opts, fromJson<Limits>(record.limits)), 'update'))).catch(asFlagError);
       const updated = await repo.update(record.id, fields);
+      await recordCliEvent(store, loaded, { type: 'key.updated', target: record.id, details: changed(fields) });
       if (updated) printKey(keyView(updated), opts.json);
     });
   });
@@ -226,9 +229,12 @@ export function registerKeys(program: Command): void {
     .description('Revoke a key by id or name; it is refused from the next request on')
     .argument('<idOrName>')
     .action(async (idOrName: string, _opts: unknown, cmd: Command) => {
-      await withStore(cmd, async (store) => {
-        const n = await new ApiKeyRepository(store).revoke(idOrName);
+      await withStore(cmd, async (store, loaded) => {
+        const repo = new ApiKeyRepository(store);
+        const active = (await repo.list({})).filter((r) => r.revoked_at === null && (r.id === idOrName || r.name === idOrName));
+        const n = await repo.revoke(idOrName);
         if (n === 0) throw new Error(`No active key with id or name '${idOrName.slice(0, 60)}'. See keygate keys list.`);
+        await recordCliEvents(store, loaded, active.map((r) => ({ type: 'key.revoked' as const, target: r.id, details: { name: r.name } })));
         process.stdout.write(`Revoked ${n} key${n > 1 ? 's' : ''}.\n`);
       });
     });
@@ -238,8 +244,11 @@ export function registerKeys(program: Command): void {
     .description('Delete a key for good (revoke keeps it listed)')
     .argument('<id>')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
-      await withStore(cmd, async (store) => {
-        if (!(await new ApiKeyRepository(store).delete(id))) throw new Error(`No key with id '${id.slice(0, 60)}'. See keygate keys list.`);
+      await withStore(cmd, async (store, loaded) => {
+        const repo = new ApiKeyRepository(store);
+        const record = await repo.findById(id);
+        if (!record || !(await repo.delete(id))) throw new Error(`No key with id '${id.slice(0, 60)}'. See keygate keys list.`);
+        await recordCliEvent(store, loaded, { type: 'key.deleted', target: record.id, details: { name: record.name } });
         process.stdout.write(`Deleted key ${id}.\n`);
       });
     });

@@ -13,6 +13,7 @@ import { generateMasterKey, loadMasterKey, MASTER_KEY_ENV, MASTER_KEY_FILE, MAST
 import { MasterKeyRing, NEW_MASTER_KEY_FILE, PREVIOUS_MASTER_KEY_FILE, rewrapDatabase } from '../keys/index.js';
 import { openStore } from '../store/connect.js';
 import { globalConfigFile } from './shared.js';
+import { recordCliEvent } from './cli-events.js';
 
 /** Replaces a file with owner-only content (unlink first: a mode applies only on creation). */
 async function writeSecretFile(path: string, text: string): Promise<void> {
@@ -47,7 +48,12 @@ export function registerMasterKey(program: Command): void {
       } catch (err) {
         // The transaction rolled back: nothing changed; remove the unused key.
         await unlink(newPath).catch(() => undefined);
+        await store.close();
         throw err;
+      }
+      try {
+        // After the commit: a failure here must not undo the switch (the rows are re-wrapped).
+        await recordCliEvent(store, loaded, { type: 'key.rotated', target: 'master-key', details: { from: current.id, to: next.id, rewrapped: report.reduce((n, r) => n + r.rewrapped, 0) } });
       } finally {
         await store.close();
       }

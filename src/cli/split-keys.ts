@@ -15,6 +15,7 @@ import type { Store } from '../store/connect.js';
 import { ApiKeyRepository } from '../store/repositories/api-keys.js';
 import { IdentityRepository } from '../store/repositories/identities.js';
 import { withStore } from './shared.js';
+import { recordCliEvent } from './cli-events.js';
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) process.stderr.write('Paste the provider key, then press Enter and Ctrl-D:\n');
@@ -80,6 +81,7 @@ export function registerSplitKeys(program: Command): void {
         const ownerId = await resolveOwner(store, opts.owner);
         const key = await readProviderKey('keygate split-key create ...');
         const made = await (await service(store, loaded)).create({ ownerId, provider: opts.provider, key });
+        await recordCliEvent(store, loaded, { type: 'admin.action', target: made.row.key_id, details: { action: 'split_key.created', provider: made.row.provider, owner: ownerId } });
         const out = { id: made.row.key_id, client_part: made.clientPart, provider: made.row.provider, owner: ownerId, created_at: new Date(made.row.created_at).toISOString() };
         printCreated('Created', out, opts.json);
       });
@@ -112,6 +114,7 @@ export function registerSplitKeys(program: Command): void {
         const key = await readProviderKey(`keygate split-key rotate ${row.key_id}`);
         const made = await (await service(store, loaded)).rotate(row, key);
         if (!made) throw new Error(`Split key ${row.key_id} changed while rotating (revoked or rotated elsewhere); list it and try again.`);
+        await recordCliEvent(store, loaded, { type: 'admin.action', target: row.key_id, details: { action: 'split_key.rotated', provider: row.provider, owner: row.owner_id, replacedBy: made.row.key_id } });
         const out = { id: made.row.key_id, replaced: row.key_id, client_part: made.clientPart, provider: made.row.provider, owner: made.row.owner_id, created_at: new Date(made.row.created_at).toISOString() };
         printCreated(`Rotated ${row.key_id} ->`, out, opts.json);
       });
@@ -122,11 +125,12 @@ export function registerSplitKeys(program: Command): void {
     .description('Revoke a split key: refused from the very next request on')
     .argument('<id>')
     .action(async (id: string, _opts: unknown, c: Command) => {
-      await withStore(c, async (store) => {
+      await withStore(c, async (store, loaded) => {
         const keys = new SplitKeyRepository(store);
         const row = isSplitKeyId(id) ? await keys.find(id) : undefined;
         if (!row) throw new Error(`No split key with id '${id.slice(0, 100)}'.`);
         const revoked = await keys.revoke(row.key_id);
+        if (revoked) await recordCliEvent(store, loaded, { type: 'admin.action', target: row.key_id, details: { action: 'split_key.revoked', provider: row.provider, owner: row.owner_id } });
         process.stdout.write(revoked ? `Revoked split key ${row.key_id}.\n` : `Split key ${row.key_id} was already ${splitKeyView(row).status}.\n`);
       });
     });

@@ -15,6 +15,7 @@ import { ApiKeyRepository } from '../store/repositories/api-keys.js';
 import { RevokedTokenRepository } from '../store/repositories/revoked-tokens.js';
 import { asFlagError, ownerRepos } from './keys.js';
 import { globalConfigFile, withStore } from './shared.js';
+import { recordCliEvent } from './cli-events.js';
 
 function tokenService(loaded: LoadedConfig): SignedTokenService {
   const t = loaded.config.auth.tokens;
@@ -60,6 +61,7 @@ export function registerTokens(program: Command): void {
           holder = { kind: 'app', row };
         }
         const t = await issueFor(tokenService(loaded), loaded.config.auth.tokens.ttlSeconds, holder, { scopes: opts.scopes, ttlSeconds, clientId: opts.clientId }).catch(asFlagError);
+        await recordCliEvent(store, loaded, { type: 'token.issued', target: t.jti, details: { subject: holder.kind === 'key' ? `key:${holder.record.id}` : `app:${holder.row.id}`, scopes: t.scopes, expiresAt: t.expiresAt } });
         process.stdout.write(`${t.token}\n`);
         process.stderr.write(`jti ${t.jti}, scopes ${t.scopes.join(' ')}, expires ${new Date(t.expiresAt * 1000).toISOString()}\n`);
       });
@@ -73,6 +75,7 @@ export function registerTokens(program: Command): void {
       await withStore(cmd, async (store, loaded) => {
         const target = await revocationTarget(tokenService(loaded), isSignedToken(value) ? { token: value } : { jti: value });
         await new RevokedTokenRepository(store).add(target.jti, target.expiresAtMs);
+        await recordCliEvent(store, loaded, { type: 'token.revoked', target: target.jti, details: { subject: target.sub } });
         process.stdout.write(`Revoked token ${target.jti}.\n`);
       });
     });
@@ -86,6 +89,7 @@ export function registerTokens(program: Command): void {
       const overlap = opts.overlap === undefined ? loaded.config.auth.tokens.rotationOverlapSeconds : seconds('--overlap', opts.overlap);
       mkdirSync(loaded.dataDir, { recursive: true, mode: 0o700 });
       const kid = rotateTokenKeyring(loaded.dataDir, process.env, overlap);
+      await withStore(cmd, (store) => recordCliEvent(store, loaded, { type: 'admin.action', target: kid, details: { action: 'token_secret.rotated', overlapSeconds: overlap } }));
       process.stdout.write(`New signing key ${kid} is current; the previous one verifies for ${overlap} more seconds. Restart running gateways to sign with it.\n`);
     });
 }

@@ -12,6 +12,7 @@ import { fromJson } from '../store/repositories/json-column.js';
 import type { Store } from '../store/connect.js';
 import { addLimitFlags, asFlagError, flagged, limitsFromFlags, ownerRepos } from './keys.js';
 import { withStore } from './shared.js';
+import { recordCliEvent } from './cli-events.js';
 
 interface IdentityFlags {
   name?: string;
@@ -45,12 +46,14 @@ export function registerIdentityCommands(group: Command, kind: IdentityKind): vo
   if (kind === 'users') create.option('--app <idOrName>', 'the app (or team) this user belongs to');
   addLimitFlags(create).option('--json', 'print JSON');
   create.action(async (opts: IdentityFlags, cmd: Command) => {
-    await withStore(cmd, async (store) => {
+    await withStore(cmd, async (store, loaded) => {
       const repo = repoOf(store, kind);
       const body = flagged(() => parseWith(identityCreateSchema, { name: opts.name, limits: limitsFromFlags(opts), ...(opts.app !== undefined ? { appId: opts.app } : {}) }));
       const { appId } = await resolveOwners(ownerRepos(store), { appId: body.appId }).catch(asFlagError);
       if (await repo.get(body.name)) throw new Error(`A ${what} named '${body.name}' already exists.`);
-      printIdentity(identityView(kind, await repo.create({ name: body.name, limits: body.limits ?? null, appId: appId ?? null })), opts.json);
+      const row = await repo.create({ name: body.name, limits: body.limits ?? null, appId: appId ?? null });
+      await recordCliEvent(store, loaded, { type: 'admin.action', target: row.id, details: { action: `${what}.created`, name: row.name, limits: body.limits ?? null, appId: appId ?? null } });
+      printIdentity(identityView(kind, row), opts.json);
     });
   });
 
@@ -70,7 +73,7 @@ export function registerIdentityCommands(group: Command, kind: IdentityKind): vo
   if (kind === 'users') update.option('--app <idOrName>', 'move the user to this app');
   addLimitFlags(update).option('--clear <fields>', 'remove settings: limits' + (kind === 'users' ? ', app' : '')).option('--json', 'print JSON');
   update.action(async (idOrName: string, opts: IdentityFlags, cmd: Command) => {
-    await withStore(cmd, async (store) => {
+    await withStore(cmd, async (store, loaded) => {
       const repo = repoOf(store, kind);
       const row = await findOrFail(store, kind, idOrName);
       const given = limitsFromFlags(opts);
@@ -87,6 +90,7 @@ export function registerIdentityCommands(group: Command, kind: IdentityKind): vo
       if (body.name !== undefined && body.name !== row.name && (await repo.get(body.name))) throw new Error(`A ${what} named '${body.name}' already exists.`);
       const { appId } = await resolveOwners(ownerRepos(store), { appId: body.appId }).catch(asFlagError);
       const updated = await repo.update(row.id, { ...body, appId });
+      await recordCliEvent(store, loaded, { type: 'admin.action', target: row.id, details: { action: `${what}.updated`, ...body } });
       if (updated) printIdentity(identityView(kind, updated), opts.json);
     });
   });
@@ -97,9 +101,10 @@ export function registerIdentityCommands(group: Command, kind: IdentityKind): vo
       .description(disabled ? `Disable a ${what}: its keys and tokens are refused from the next request on` : `Enable a disabled ${what}`)
       .argument('<idOrName>')
       .action(async (idOrName: string, _opts: unknown, cmd: Command) => {
-        await withStore(cmd, async (store) => {
+        await withStore(cmd, async (store, loaded) => {
           const row = await findOrFail(store, kind, idOrName);
           await repoOf(store, kind).update(row.id, { disabled });
+          await recordCliEvent(store, loaded, { type: 'admin.action', target: row.id, details: { action: `${what}.updated`, disabled } });
           process.stdout.write(`${disabled ? 'Disabled' : 'Enabled'} ${what} ${row.id} (${row.name}).\n`);
         });
       });
@@ -110,7 +115,7 @@ export function registerIdentityCommands(group: Command, kind: IdentityKind): vo
     .description(`Delete a ${what} that no key${kind === 'apps' ? ' or user' : ''} belongs to`)
     .argument('<idOrName>')
     .action(async (idOrName: string, _opts: unknown, cmd: Command) => {
-      await withStore(cmd, async (store) => {
+      await withStore(cmd, async (store, loaded) => {
         const row = await findOrFail(store, kind, idOrName);
         const keys = await new ApiKeyRepository(store).list(kind === 'users' ? { userId: row.id } : { appId: row.id });
         const users = kind === 'apps' ? (await ownerRepos(store).users.list()).filter((u) => u.app_id === row.id) : [];
@@ -118,6 +123,7 @@ export function registerIdentityCommands(group: Command, kind: IdentityKind): vo
           throw new Error(`This ${what} still has ${keys.length} key(s)${kind === 'apps' ? ` and ${users.length} user(s)` : ''}; delete or move them first, or disable the ${what} instead.`);
         }
         await repoOf(store, kind).delete(row.id);
+        await recordCliEvent(store, loaded, { type: 'admin.action', target: row.id, details: { action: `${what}.deleted`, name: row.name } });
         process.stdout.write(`Deleted ${what} ${row.id} (${row.name}).\n`);
       });
     });

@@ -22,7 +22,8 @@ export type GatewayEventType =
   | 'threat.detected'
   | 'policy.changed'
   | 'upstream.down'
-  | 'upstream.recovered';
+  | 'upstream.recovered'
+  | 'audit.chain_broken';
 
 export interface GatewayEvent {
   type: GatewayEventType;

@@ -17,7 +17,7 @@ afterAll(async () => {
   await mock.close();
 });
 
-async function admin(method: string, path: string, body?: object): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
+async function admin(method: string, path: string, body?: object): Promise<{ status: number; json: Record<string, unknown>; text: string; headers: Headers }> {
   const res = await fetch(`${gw.url}/admin${path}`, {
     method,
     headers: { authorization: `Bearer ${gw.adminKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
@@ -32,7 +32,7 @@ async function admin(method: string, path: string, body?: object): Promise<{ sta
   } catch {
     /* ndjson or empty */
   }
-  return { status: res.status, json, text };
+  return { status: res.status, json, text, headers: res.headers };
 }
 
 describe('audit over the admin API', () => {
@@ -44,6 +44,11 @@ describe('audit over the admin API', () => {
     const verify = await admin('GET', '/audit/verify');
     expect(verify.json).toMatchObject({ ok: true });
     const exp = await admin('GET', '/audit/export');
+    // Hijacked answers still carry the security headers, the request id, and no-store.
+    expect(exp.headers.get('cache-control')).toBe('no-store');
+    expect(exp.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(exp.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(exp.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const lines = exp.text.trim().split('\n');
     expect(lines.length).toBeGreaterThan(0);
     expect(JSON.parse(lines[0])).toHaveProperty('hash');

@@ -91,8 +91,8 @@ export class AuditLog {
     return queryAudit(this.#db, q);
   }
 
-  exportJsonl(out: Writable, range?: { from?: number; to?: number }): Promise<number> {
-    return exportAuditJsonl(this.#db, out, range);
+  exportJsonl(out: Writable, range?: { from?: number; to?: number }, signal?: AbortSignal): Promise<number> {
+    return exportAuditJsonl(this.#db, out, range, 1000, signal);
   }
 
   /** The newest record's seq and hash: worth copying somewhere else as an anchor for verify(). */

@@ -51,17 +51,30 @@ export async function queryAudit(db: AuditDb, query: AuditQuery = {}): Promise<A
   return { items, nextCursor: rows.length > limit ? items[items.length - 1].seq : null };
 }
 
-/** Writes one JSON object per line, honouring back-pressure; returns the number written. */
-export async function exportAuditJsonl(db: AuditDb, out: Writable, range: { from?: number; to?: number } = {}, pageSize = 1000): Promise<number> {
+/**
+ * Writes one JSON object per line, honouring back-pressure; returns the number written.
+ * `signal` ends the export early (the client went away): a stream that is gone never
+ * drains, so waiting for 'drain' alone would hang the export, and its query, forever.
+ */
+export async function exportAuditJsonl(db: AuditDb, out: Writable, range: { from?: number; to?: number } = {}, pageSize = 1000, signal?: AbortSignal): Promise<number> {
   let after = 0;
   let n = 0;
   for (;;) {
+    if (signal?.aborted || out.destroyed) return n;
     const rows = await filtered(db, range).where('seq', '>', after).orderBy('seq', 'asc').limit(pageSize).execute();
     for (const row of rows) {
       const rec = toRecord(row);
-      if (!out.write(`${JSON.stringify(rec)}\n`)) await once(out, 'drain');
+      const room = out.write(`${JSON.stringify(rec)}\n`);
       after = rec.seq;
       n += 1;
+      if (!room) {
+        try {
+          await once(out, 'drain', { signal });
+        } catch (err) {
+          if (signal?.aborted) return n;
+          throw err;
+        }
+      }
     }
     if (rows.length < pageSize) return n;
   }

@@ -13,13 +13,14 @@ export function adminEvent(
   type: GatewayEventType,
   target: string,
   details: Record<string, unknown> = {},
+  outcome: 'success' | 'failure' = 'success',
 ): void {
   ctx.events.emit({
     type,
     actor: req.principal?.keyId ?? (req.principal?.appId ? `app:${req.principal.appId}` : 'anonymous'),
     clientId: req.principal?.clientId ?? null,
     target,
-    outcome: 'success',
+    outcome,
     address: req.clientIp,
     requestId: String(req.id),
     details,

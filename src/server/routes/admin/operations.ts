@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { GatewayError } from '../../../core/errors.js';
+import { GatewayError, errors } from '../../../core/errors.js';
 import { TargetRefused, WEBHOOK_EVENTS } from '../../../usage/webhooks/index.js';
 import type { GatewayContext } from '../../context.js';
 import {
@@ -59,6 +59,14 @@ const threatQuery = z
   })
   .strict();
 
+const verifyQuery = z
+  .object({
+    /** A head copied earlier (`keygate audit verify` prints it): the chain must still hold it. */
+    anchor_seq: z.coerce.number().int().positive().optional(),
+    anchor_hash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the 64 hex characters of a record hash').optional(),
+  })
+  .strict();
+
 const deliveriesQuery = z.object({ cursor: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }).strict();
 const byId = { params: idParams, errors: [404] };
 
@@ -78,20 +86,33 @@ export async function operationsRoutes(app: FastifyInstance, ctx: GatewayContext
     return { data: page.items, nextCursor: page.nextCursor };
   });
 
-  app.get('/audit/verify', documented({ summary: 'Verify the hash chain; names the first broken record', responses: { 200: auditVerifySchema } }), async () => {
+  app.get('/audit/verify', documented({ summary: 'Verify the hash chain; names the first broken record', querystring: verifyQuery, responses: { 200: auditVerifySchema } }), async (req) => {
+    const q = parseWith(verifyQuery, req.query);
+    if ((q.anchor_seq === undefined) !== (q.anchor_hash === undefined)) throw errors.invalidBody("Invalid request: give both 'anchor_seq' and 'anchor_hash', or neither.", 'anchor_seq');
     await audit.flush();
-    const result = await audit.verify();
-    if (!result.ok) ctx.events.emit({ type: 'admin.action', actor: 'system', outcome: 'failure', target: 'audit_log', details: { firstBrokenSeq: result.firstBrokenSeq } });
+    const result = await audit.verify(q.anchor_seq !== undefined ? { anchor: { seq: q.anchor_seq, hash: q.anchor_hash as string } } : {});
+    // Audited and sent to the audit.chain_broken subscribers (the chain goes on after the break).
+    if (!result.ok) adminEvent(ctx, req, 'audit.chain_broken', 'audit_log', { firstBrokenSeq: result.firstBrokenSeq, reason: result.reason }, 'failure');
     return result;
   });
 
   app.get('/audit/export', documented({ summary: 'Export the audit log as JSON lines', querystring: auditQuery.pick({ from: true, to: true }), responses: { 200: { description: 'One audit record per line', content: { 'application/x-ndjson': auditRecordSchema } } } }), async (req, reply) => {
     const q = parseWith(auditQuery.pick({ from: true, to: true }), req.query);
     await audit.flush();
+    // Hijacked: Fastify sends nothing more, so the headers set so far (security headers,
+    // request id, CORS) go out with these, and a client that leaves ends the export.
     reply.hijack();
-    reply.raw.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'x-request-id': String(req.id) });
-    await audit.exportJsonl(reply.raw, q);
-    reply.raw.end();
+    const headers = Object.fromEntries(Object.entries(reply.getHeaders()).filter((e): e is [string, string | number | string[]] => e[1] !== undefined));
+    reply.raw.writeHead(200, { ...headers, 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+    const gone = new AbortController();
+    const onClose = () => gone.abort();
+    reply.raw.once('close', onClose);
+    try {
+      await audit.exportJsonl(reply.raw, q, gone.signal);
+    } finally {
+      reply.raw.off('close', onClose);
+      if (!reply.raw.destroyed) reply.raw.end();
+    }
   });
 
   app.get('/webhooks', documented({ summary: 'List webhook endpoints (never their secrets)', responses: { 200: webhookListSchema } }), async () => ({ data: await webhooks.endpoints.list() }));

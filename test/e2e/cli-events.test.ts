@@ -1,0 +1,132 @@
+/**
+ * CLI actions are audited and fire webhooks like the admin API's: each command run as a
+ * child process against a running gateway's data directory appends an audit record (actor
+ * `cli`, address `local`) to the same hash chain, and queues webhook deliveries in the
+ * persisted queue, which the running gateway delivers (signed) to a local receiver.
+ */
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordOutput, recordSecret } from '../support/artifacts.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const CLI = [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cli/main.ts')];
+const SERVER_KEY = recordSecret('sk-proj-CLIEVENTSserverkey0123456789abcdefghij');
+const ROTATED_KEY = recordSecret('sk-proj-CLIEVENTSrotatedkey0123456789abcdefgh');
+// Each command is a fresh Node process (tsx): seconds each on a busy machine.
+const SLOW = 180_000;
+
+let gw: TestGateway;
+let receiver: Server;
+const received: Array<{ type: string; signature: string; data: Record<string, unknown> }> = [];
+
+function run(args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [...CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, KEYGATE_DATA_DIR: gw.dataDir }, cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => {
+      recordOutput('cli-events', stderr);
+      done({ code, stdout, stderr });
+    });
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+async function auditRows(action: string) {
+  return gw.ctx.store.db.selectFrom('audit_log' as never).selectAll().where('action' as never, '=', action as never).execute() as Promise<Array<{ actor: string; address: string; target: string; details: string | null }>>;
+}
+
+async function deliveries(event: string) {
+  return gw.ctx.store.db.selectFrom('webhook_deliveries' as never).selectAll().where('event' as never, '=', event as never).execute() as Promise<Array<{ status: string; payload: string }>>;
+}
+
+/** Polls (no time limit of its own: the test's timeout bounds it) until the check holds. */
+async function until<T>(check: () => Promise<T | undefined>): Promise<T> {
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const p = JSON.parse(body) as { type: string; data: Record<string, unknown> };
+      received.push({ type: p.type, signature: String(req.headers['x-keygate-signature'] ?? ''), data: p.data });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  gw = await startTestGateway({
+    label: 'cli-events',
+    env: { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY },
+    config: { webhooks: { allowPrivateTargets: true, allowHttp: true } },
+  });
+  const res = await fetch(`${gw.url}/admin/webhooks`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${gw.adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, events: ['key.created', 'key.revoked', 'key.rotated'] }),
+  });
+  expect(res.status).toBe(201);
+  recordSecret(((await res.json()) as { secret: string }).secret);
+});
+afterAll(async () => {
+  await gw?.stop();
+  await new Promise((r) => receiver?.close(r));
+});
+
+describe('CLI actions in the audit log and webhooks', () => {
+  it(
+    'keys create: an audit record by cli from local, a queued delivery the running gateway sends',
+    async () => {
+      const r = await run(['keys', 'create', '--name', 'cli-made', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const made = JSON.parse(r.stdout) as { id: string; key: string };
+      recordSecret(made.key);
+      const rows = await auditRows('key.created');
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ actor: 'cli', address: 'local', target: made.id });
+      expect(rows[0].details).not.toContain(made.key);
+      expect((await deliveries('key.created')).length).toBe(1);
+      const got = await until(async () => received.find((d) => d.type === 'key.created'));
+      expect(got.data).toMatchObject({ actor: 'cli', target: made.id, outcome: 'success' });
+      expect(got.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+      expect(JSON.stringify(received)).not.toContain(made.key);
+    },
+    SLOW,
+  );
+
+  it(
+    'keys revoke and keys rotate <provider> fire key.revoked and key.rotated; users and ip-rules are audited',
+    async () => {
+      expect((await run(['keys', 'revoke', 'cli-made'])).code).toBe(0);
+      const rotate = await run(['keys', 'rotate', 'openai'], `${ROTATED_KEY}\n`);
+      expect(rotate.code, rotate.stderr).toBe(0);
+      expect((await run(['users', 'create', '--name', 'cli-user'])).code).toBe(0);
+      expect((await run(['ip-rules', 'add', 'deny', '198.51.100.0/24'])).code).toBe(0);
+
+      expect((await auditRows('key.revoked'))[0]).toMatchObject({ actor: 'cli', address: 'local' });
+      expect((await auditRows('key.rotated'))[0]).toMatchObject({ actor: 'cli', target: 'openai' });
+      const admin = (await auditRows('admin.action')).filter((r) => r.actor === 'cli').map((r) => JSON.parse(r.details ?? '{}') as { action: string });
+      expect(admin.map((d) => d.action)).toEqual(expect.arrayContaining(['user.created', 'ip_rule.added']));
+      await until(async () => (received.some((d) => d.type === 'key.revoked') && received.some((d) => d.type === 'key.rotated') ? true : undefined));
+      expect((await deliveries('key.rotated'))[0].payload).not.toContain(ROTATED_KEY);
+      expect(JSON.stringify(await gw.ctx.store.db.selectFrom('audit_log' as never).selectAll().execute())).not.toContain(ROTATED_KEY);
+    },
+    SLOW,
+  );
+
+  it('the CLI and the gateway append to one chain that still verifies', async () => {
+    const res = await fetch(`${gw.url}/admin/audit/verify`, { headers: { authorization: `Bearer ${gw.adminKey}` } });
+    expect(await res.json()).toMatchObject({ ok: true });
+  });
+});
