@@ -1,6 +1,7 @@
 /** Builds the configured secret backend (`secrets.backend`); remote ones behind a TTL cache. */
 import { readFileSync } from 'node:fs';
 import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
+import { ConfigError } from '../config/load.js';
 import type { SecretBackend } from '../secrets/backend.js';
 import { AwsSecretsManagerBackend } from '../secrets/backends/aws.js';
 import { AzureKeyVaultBackend } from '../secrets/backends/azure.js';
@@ -59,8 +60,8 @@ function credentialFrom(deps: BackendDeps, varName: string): SecretString | unde
 function azureCredential(a: NonNullable<SecretsConfig['azure']>, deps: BackendDeps, ca: Buffer | undefined): TokenCredential | undefined {
   if (!a.clientId) return undefined;
   const secret = credentialFrom(deps, a.clientSecretEnv);
-  if (!secret) throw new Error(`secrets.azure.clientId is set but ${a.clientSecretEnv} is not: put the service principal's client secret in it (a plain value or an enc: value).`);
-  if (a.authorityHost && !a.authorityHost.startsWith('https://')) throw new Error('secrets.azure.authorityHost must be an https:// URL (MSAL sends the client secret there).');
+  if (!secret) throw new ConfigError(`secrets.azure.clientId is set but ${a.clientSecretEnv} is not: put the service principal's client secret in it (a plain value or an enc: value).`);
+  if (a.authorityHost && !a.authorityHost.startsWith('https://')) throw new ConfigError('secrets.azure.authorityHost must be an https:// URL (MSAL sends the client secret there).');
   // Revealed once, into the credential object the SDK keeps for its token requests.
   return new ClientSecretCredential(a.tenantId!, a.clientId, secret.reveal(), {
     authorityHost: a.authorityHost,
@@ -73,14 +74,14 @@ function readCa(file: string, field: string): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new Error(`${field}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}). Give the path of a PEM CA bundle.`);
+    throw new ConfigError(`${field}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}). Give the path of a PEM CA bundle.`);
   }
 }
 
 export function createSecretBackend(cfg: SecretsConfig, deps: BackendDeps): SecretBackend {
   const cached = (b: SecretBackend) => (cfg.cacheTtlMs > 0 ? new CachedBackend(b, { ttlMs: cfg.cacheTtlMs }) : b);
   const need = <T>(v: T | undefined, section: string): T => {
-    if (v === undefined) throw new Error(`secrets.backend is '${cfg.backend}' but secrets.${section} is not configured.`);
+    if (v === undefined) throw new ConfigError(`secrets.backend is '${cfg.backend}' but secrets.${section} is not configured.`);
     return v;
   };
   switch (cfg.backend) {
@@ -93,7 +94,7 @@ export function createSecretBackend(cfg: SecretsConfig, deps: BackendDeps): Secr
       const token = credentialFrom(deps, v.tokenEnv);
       const secretId = v.roleId ? credentialFrom(deps, v.secretIdEnv) : undefined;
       if (!token && !(v.roleId && secretId)) {
-        throw new Error(
+        throw new ConfigError(
           v.roleId
             ? `secrets.backend is 'vault' with AppRole role ${v.roleId}, but ${v.secretIdEnv} is not set: put the AppRole secret id in it (a plain value or an enc: value).`
             : `secrets.backend is 'vault' but ${v.tokenEnv} is not set: put a Vault token in it (a plain value or an enc: value), or set secrets.vault.roleId and ${v.secretIdEnv} for AppRole.`,

@@ -117,9 +117,10 @@ export class MasterKeyRing {
     const path = join(this.#dataDir, PREVIOUS_MASTER_KEY_FILE);
     const prev = readKeyFile(path);
     if (!prev || prev.id === this.current.id) return { outcome: 'none' };
+    // Rows first (the caller re-wraps what it can), then the enc: values, which only the operator can re-make.
+    const rowsNeedIt = await stillUsed(prev.id);
     const encVars = this.encValuesUnder(prev.id);
-    if (encVars.length > 0) return { outcome: 'kept', keyId: prev.id, encVars };
-    if (await stillUsed(prev.id)) return { outcome: 'kept', keyId: prev.id, encVars: [] };
+    if (encVars.length > 0 || rowsNeedIt) return { outcome: 'kept', keyId: prev.id, encVars };
     await unlink(path);
     this.refreshSync();
     return { outcome: 'deleted', keyId: prev.id };

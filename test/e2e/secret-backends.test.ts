@@ -105,6 +105,7 @@ describe('createSecretBackend from the config', { timeout: 60_000 }, () => {
 
   it('vault: a missing token names the variable to set', () => {
     expect(() => build({ backend: 'vault', vault: { url: vault.url } })).toThrow(/VAULT_TOKEN is not set/);
+    expect(() => build({ backend: 'vault', vault: { url: vault.url } })).toThrow(ConfigError); // `keygate serve` exits 2
     expect(() => build({ backend: 'vault', vault: { url: vault.url, roleId: 'r1', secretIdEnv: 'MY_SECRET_ID' } })).toThrow(/MY_SECRET_ID is not set/);
   });
 
