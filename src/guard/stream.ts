@@ -1,8 +1,18 @@
 /**
  * Redaction of streamed answers. Text deltas go in; text that can no longer be part of a
- * match comes out. Held back: the last H characters (H = the longest span any active pattern
- * needs before it is recognised) and any match still touching the end of the buffer, since it
- * may grow with the next delta. Everything else is emitted at once.
+ * match comes out. Held back, per active pattern: from the start of a match that may still be
+ * in progress, i.e. from a (partial) literal near the end of the buffer (for a pattern that
+ * cannot span white space, from the start of that word; otherwise up to its maxSpan before
+ * it), the last maxSpan characters for a pattern without literals, and any match still
+ * touching the end of the buffer, since it may grow with the next delta (at most MAX_HOLD).
+ * Everything else is emitted at once.
+ *
+ * Work is linear in the streamed text: literals are searched only in the tail, a word is
+ * walked back at most maxSpan characters, and the held buffer is rescanned only once the text
+ * pushed since the last scan is at least half as long as what that scan held back. Plain text
+ * holds (almost) nothing back, so it is scanned, and leaves, delta by delta; a long private
+ * key or adversarial text streamed one character at a time is scanned in batches instead of
+ * once per character (its release is later by at most half the held length).
  */
 import { SECRET_PATTERNS } from './detectors/secrets.js';
 import { PII_PATTERNS } from './detectors/pii.js';
@@ -15,6 +25,10 @@ import type { Category, Finding, Pattern } from './types.js';
 
 /** A match may hold the stream back at most this long (a PEM key body is ~3.3 KB). */
 const MAX_HOLD = 8_192;
+/** While text is held, deltas are scanned together until at least this many characters came in. */
+const MIN_BATCH = 8;
+/** How far back the last word is looked for (longer words: the patterns' own maxSpan applies). */
+const MAX_WORD = 1_024;
 
 export interface StreamRedactor {
   /** Feeds one text delta; returns the text that is safe to emit now (possibly ''). */
@@ -53,17 +67,26 @@ function activePatterns(policy: GuardPolicy): Array<{ pattern: Pattern; style: R
   return all.filter((p) => acts(p.category)).map((pattern) => ({ pattern, style: style(pattern.category) }));
 }
 
-/** Whether a pattern's matches may contain white space (conservative: negated classes count). */
+/**
+ * Whether a pattern's matches may contain white space (conservative: a negated class counts,
+ * unless it excludes white space itself, as `[^\s@]` does).
+ */
 function spansWhitespace(p: Pattern): boolean {
-  return /\\s|\\n|\\r| |\[\^/.test(p.re.source);
+  const src = p.re.source.replace(/\[\^(?:[^\]\\]|\\.)*\\s(?:[^\]\\]|\\.)*\]/g, '');
+  return /\\s|\\n|\\r| |\[\^/.test(src);
 }
 
 const WS = /\s/;
 
-/** Index just after the last white space before `i` (where a token containing `i` starts). */
-function tokenStart(buf: string, i: number): number {
+/**
+ * Index just after the last white space before `i` (where a token containing `i` starts),
+ * looking back at most `limit` characters: a match that started further back has been
+ * recognised already and is held as a growing match.
+ */
+function tokenStart(buf: string, i: number, limit: number): number {
   let j = i;
-  while (j > 0 && !WS.test(buf[j - 1])) j--;
+  const stop = Math.max(0, i - limit);
+  while (j > stop && !WS.test(buf[j - 1])) j--;
   return j;
 }
 
@@ -74,32 +97,47 @@ function tokenStart(buf: string, i: number): number {
  * pattern without literals keeps the whole window.
  */
 function makeSafeCut(patterns: readonly Pattern[]): (buf: string) => number {
-  const plans = patterns.map((p) => ({ p, spans: spansWhitespace(p), literals: p.literals ?? null }));
+  const plans = patterns.map((p) => ({
+    p,
+    spans: spansWhitespace(p),
+    literals: p.literals ?? null,
+    lead: p.lead ?? p.maxSpan,
+    // Proper prefixes of each literal, longest first, and the characters they may end in.
+    prefixes: (p.literals ?? []).map((lit) => Array.from({ length: lit.length - 1 }, (_, k) => lit.slice(0, lit.length - 1 - k))),
+    tails: new Set((p.literals ?? []).flatMap((lit) => [...lit.slice(0, -1)])),
+  }));
   return (buf) => {
     let cut = buf.length;
     const end = buf.length;
-    for (const { p, spans, literals } of plans) {
+    const last = buf[buf.length - 1] ?? '';
+    // Where the last word starts: a pattern that cannot span white space can only still be
+    // growing from there, so its literals are looked for in that word only.
+    const word = tokenStart(buf, end, MAX_WORD);
+    for (const { p, spans, literals, lead, prefixes, tails } of plans) {
       if (!literals) {
         cut = Math.min(cut, Math.max(0, end - p.maxSpan));
         continue;
       }
-      const from = spans ? (i: number) => Math.max(0, i - p.maxSpan) : (i: number) => tokenStart(buf, i);
-      for (const lit of literals) {
+      // Where a match containing the literal at i may start: `lead` before it, and for a
+      // pattern that cannot span white space, no further back than the word it is in.
+      const from = spans ? (i: number) => Math.max(0, i - lead) : (i: number) => tokenStart(buf, i, lead);
+      literals.forEach((lit, li) => {
         // Complete occurrences whose match could still grow to the end of the buffer.
-        let i = buf.indexOf(lit, Math.max(0, end - p.maxSpan - lit.length));
+        let i = buf.indexOf(lit, spans ? Math.max(0, end - p.maxSpan - lit.length) : Math.max(word, end - p.maxSpan - lit.length));
         while (i !== -1) {
-          const growing = spans ? end - i < p.maxSpan : !WS.test(buf.slice(i));
+          const growing = spans ? end - i < p.maxSpan : tokenStart(buf, end, end - i) <= i;
           if (growing) cut = Math.min(cut, from(i));
           i = buf.indexOf(lit, i + 1);
         }
-        // A literal cut in half by the chunk boundary.
-        for (let k = Math.min(lit.length - 1, end); k > 0; k--) {
-          if (buf.endsWith(lit.slice(0, k))) {
-            cut = Math.min(cut, from(end - k));
+        // A literal cut in half by the chunk boundary (only if the last character can end a prefix).
+        if (!tails.has(last)) return;
+        for (const pre of prefixes[li]) {
+          if (pre.length <= end && buf.endsWith(pre)) {
+            cut = Math.min(cut, from(end - pre.length));
             break;
           }
         }
-      }
+      });
     }
     return cut;
   };
@@ -115,10 +153,14 @@ export function createStreamRedactor(policy: GuardPolicy = defaultGuardPolicy, o
   const path = opts.path ?? 'stream';
   let buf = '';
   let emittedChars = 0; // offset of buf[0] in the whole stream
+  // What the last scan held back: the buffer is scanned again once as much again has come in.
+  let heldAtScan = 0;
 
   const scan = (): Hit[] => {
     const hits: Hit[] = [];
     for (const { pattern } of active) {
+      // The same cheap gate as whole-text scans: a pattern whose literals are absent cannot match.
+      if (pattern.literals && !pattern.literals.some((l) => buf.includes(l))) continue;
       const re = pattern.re;
       re.lastIndex = 0;
       let m: RegExpExecArray | null;
@@ -173,8 +215,13 @@ export function createStreamRedactor(policy: GuardPolicy = defaultGuardPolicy, o
       if (!delta) return '';
       buf += delta;
       if (active.length === 0) return emit(buf.length, []);
+      // Nothing held: scan now (plain text leaves delta by delta); something held: in batches.
+      if (heldAtScan > 0 && buf.length - heldAtScan < Math.max(MIN_BATCH, heldAtScan >> 1)) return '';
       let cut = safeCut(buf);
-      if (cut === 0) return '';
+      if (cut === 0) {
+        heldAtScan = buf.length;
+        return '';
+      }
       const hits = scan();
       // A match touching the end may still grow; one crossing the cut must go out whole.
       // Moving the cut back can make another match cross it, so repeat until stable.
@@ -188,7 +235,9 @@ export function createStreamRedactor(policy: GuardPolicy = defaultGuardPolicy, o
           }
         }
       }
-      return cut > 0 ? emit(cut, hits) : '';
+      const out = cut > 0 ? emit(cut, hits) : '';
+      heldAtScan = buf.length;
+      return out;
     },
     flush(): string {
       if (!buf) return '';

@@ -41,6 +41,11 @@ export interface Pattern {
   gate?: (profile: TextProfile) => boolean;
   /** Case-sensitive literals one of which every match contains (a cheap `includes` gate). */
   literals?: readonly string[];
+  /**
+   * How many characters before its literal a match may start (default: maxSpan). 0 when the
+   * literals are where matches begin: the stream redactor then holds back from the literal.
+   */
+  lead?: number;
   /** Adjusts the reported span, e.g. extends an e-mail match left from its `@`. */
   locate?: (text: string, match: RegExpExecArray) => { start: number; end: number } | null;
   /** Index of the capture group to report (default: the whole match). */

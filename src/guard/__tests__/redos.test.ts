@@ -11,6 +11,8 @@ import { PII_PATTERNS } from '../detectors/pii.js';
 import { exfiltrationPatterns } from '../detectors/exfiltration.js';
 import { decodeLayers, normalizeText } from '../normalize.js';
 import { profileText } from '../profile.js';
+import { parseGuardPolicy } from '../policy.js';
+import { createStreamRedactor } from '../stream.js';
 import type { Pattern } from '../types.js';
 
 const SIZE = 100_000;
@@ -80,5 +82,54 @@ describe('ReDoS budget: each pattern on adversarial 100 KB inputs', () => {
       }
       expect(best).toBeLessThan(BUDGET_MS);
     }
+  });
+});
+
+describe('ReDoS budget: the stream redactor on adversarial 100 KB answers', () => {
+  // Each category alone, so the budget is per pattern family as above; deltas of 16 characters
+  // (a few tokens), the whole answer through one redactor, best of 5 (the stream does more per
+  // character than one regex, and the machine is shared).
+  const only = (cat: 'secret' | 'pii' | 'exfiltration') =>
+    parseGuardPolicy({ categories: { secret: { action: cat === 'secret' ? 'redact' : 'allow' }, pii: { action: cat === 'pii' ? 'redact' : 'allow' }, exfiltration: { action: cat === 'exfiltration' ? 'redact' : 'allow' } } });
+  const inputs: Array<[string, string]> = [
+    ['PEM header and a long body', `-----BEGIN PRIVATE KEY-----\n${fill('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n')}`],
+    ['a key prefix and an endless token', `sk-${fill('aB3')}`],
+    ['partial literals at every delta end', fill('ht sk- ')],
+    ['at signs', fill('a@')],
+    ['digits spaced', fill('1 ')],
+    ['image openers', fill('![a](')],
+  ];
+  it.each(['secret', 'pii', 'exfiltration'] as const)('%s patterns stay under 50 ms per 100 KB', (cat) => {
+    const policy = only(cat);
+    const slow: string[] = [];
+    for (const [name, text] of inputs) {
+      let best = Infinity;
+      for (let run = 0; run < 5; run++) {
+        const t = performance.now();
+        const r = createStreamRedactor(policy);
+        for (let i = 0; i < text.length; i += 16) r.push(text.slice(i, i + 16));
+        r.flush();
+        best = Math.min(best, performance.now() - t);
+      }
+      if (best > BUDGET_MS) slow.push(`${name}: ${best.toFixed(1)} ms`);
+    }
+    expect(slow).toEqual([]);
+  });
+
+  it('a private key streamed one character at a time costs linear time, not quadratic', () => {
+    // The audit case: PEM header + 8 KB body in 1-character deltas took 1.7 s.
+    const text = `-----BEGIN PRIVATE KEY-----\n${fill('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n').slice(0, 8000)}-----END PRIVATE KEY-----\nbye`;
+    let best = Infinity;
+    let out = '';
+    for (let run = 0; run < 3; run++) {
+      const t = performance.now();
+      const r = createStreamRedactor(parseGuardPolicy({}));
+      out = '';
+      for (const ch of text) out += r.push(ch);
+      out += r.flush();
+      best = Math.min(best, performance.now() - t);
+    }
+    expect(out).toBe('[REDACTED_PRIVATE_KEY]\nbye');
+    expect(best).toBeLessThan(BUDGET_MS);
   });
 });
