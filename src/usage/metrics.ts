@@ -24,7 +24,8 @@ export const ERROR_LABELS = [
 ] as const;
 export const LIMIT_LABELS = ['rate_requests', 'rate_tokens', 'concurrency', 'quota_requests', 'quota_tokens', 'quota_cost'] as const;
 export const THREAT_CATEGORY_LABELS = ['prompt_injection', 'secret', 'pii', 'system_prompt_leak', 'exfiltration'] as const;
-export const THREAT_ACTION_LABELS = ['block', 'redact', 'flag', 'allow'] as const;
+// The shield's own actions (src/guard/policy.ts guardActionSchema): a finding that is only recorded is `log`.
+export const THREAT_ACTION_LABELS = ['block', 'redact', 'log', 'allow'] as const;
 export type CircuitStateLabel = 'closed' | 'half_open' | 'open';
 const CIRCUIT_VALUE: Record<CircuitStateLabel, number> = { closed: 0, half_open: 1, open: 2 };
 
