@@ -4,6 +4,10 @@ import { SecretString } from '../crypto/secret-string.js';
 import type { SecretBackend } from '../secrets/backend.js';
 import { SecretBackendError, SecretNotFoundError } from '../secrets/errors.js';
 import { ProviderKeyService } from './service.js';
+import { recordSecret } from '../../test/mock-secrets/scan.js';
+
+// Every key literal below, for the leak scan.
+for (const k of ['sk-from-backend-1', 'sk-from-env-0001', 'sk-from-env-0002', 'sk-last-good-001', 'sk-new-key-00002', 'sk-old-key-00001', 'sk-only-key-0001', 'sk-second-key-02']) recordSecret(k);
 
 class MemoryBackend implements SecretBackend {
   readonly name = 'memory';

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SecretString } from '../crypto/secret-string.js';
 import { KeyPool, NoKeyAvailableError, type KeyPoolEvent } from './key-pool.js';
+import { recordSecret } from '../../test/mock-secrets/scan.js';
 
-const k = (n: number) => SecretString.from(`sk-proj-poolTestKey${n}-0123456789abcdef`);
+const k = (n: number) => SecretString.from(recordSecret(`sk-proj-poolTestKey${n}-0123456789abcdef`));
 
 function setup(opts: ConstructorParameters<typeof KeyPool>[0] = {}) {
   const clock = { now: 1_000_000 };
