@@ -28,6 +28,10 @@ export interface ScanTextOptions {
 }
 
 const DECODE_BUDGET = 32_768;
+const DECODE_TOKENS = 64;
+// Text that needs more decoding than the budget allows hides what it carries: that is a signal
+// of its own (below the default block threshold alone; with anything else it tips the risk).
+const BUDGET_EXHAUSTED_SCORE = 55;
 const DECODED_INJECTION_BONUS = 5; // hiding an instruction in an encoding is itself a signal
 const INDIRECT_BONUS = 10; // instructions inside tool output were not written by the user
 
@@ -139,7 +143,24 @@ function scanLayers(
   indirect: number,
 ): void {
   if (depthLeft <= 0 || budget.left <= 0) return;
-  const layers = decodeLayers(text, { maxChars: budget.left, maxTokens: 64 }, { profile, rot13: injection && ROT13_HINT.test(text) });
+  // More encoded runs than can be decoded: the last ones first (an attack after harmless
+  // padding), then the first ones; what is left undecoded is reported.
+  const all = profile.longTokens;
+  const picked = all.length > DECODE_TOKENS ? [...all.slice(-DECODE_TOKENS / 2), ...all.slice(0, DECODE_TOKENS / 2)] : all;
+  const before = budget.left;
+  const layers = decodeLayers(text, { maxChars: budget.left, maxTokens: DECODE_TOKENS }, { profile: { ...profile, longTokens: picked }, rot13: injection && ROT13_HINT.test(text) });
+  const decoded = layers.reduce((n, l) => n + l.text.length, 0);
+  if (injection && region === null && (all.length > DECODE_TOKENS || decoded >= before)) {
+    const skipped = all.length > DECODE_TOKENS ? all.slice(DECODE_TOKENS / 2, -DECODE_TOKENS / 2) : [];
+    const span = skipped.length ? { start: skipped[0][0], end: skipped[skipped.length - 1][1] } : { start: 0, end: text.length };
+    ctx.out.push({
+      category: 'prompt_injection',
+      detector: 'injection.decode_budget_exhausted',
+      score: BUDGET_EXHAUSTED_SCORE,
+      span: { path: ctx.path, ...span },
+      excerpt: `[more encoded text than the shield decodes: ${all.length} encoded runs, ${decoded} characters decoded]`,
+    });
+  }
   for (const layer of layers) {
     budget.left -= layer.text.length;
     const outer = region ?? { start: layer.start, end: layer.end };
