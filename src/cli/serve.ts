@@ -16,6 +16,11 @@ export function registerServe(program: Command): void {
       }
       const gw = await startGateway({ file: globalConfigFile(cmd), overrides: { host: opts.host, port }, onFirstAdminKey: printAdminKey });
       gw.ctx.logger.info({ url: gw.url, keyMode: gw.ctx.config.keyMode, store: gw.ctx.store.dialect }, 'keygate listening');
+      const exposed = authOffWarning(gw.ctx.config.auth.enabled, gw.ctx.config.server.host, gw.ctx.providerKeys.providers());
+      if (exposed) {
+        gw.ctx.logger.warn({ host: gw.ctx.config.server.host }, exposed);
+        process.stderr.write(`\n  keygate: WARNING: ${exposed}\n\n`);
+      }
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
@@ -43,4 +48,17 @@ export function registerServe(program: Command): void {
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
     });
+}
+
+/**
+ * Auth off is for a gateway only this machine can reach. Bound to another address while it
+ * holds provider keys, anyone who can reach it spends them: said loudly at start.
+ */
+export function authOffWarning(authEnabled: boolean, host: string, keyedProviders: readonly string[]): string | null {
+  if (authEnabled || keyedProviders.length === 0 || isLoopbackHost(host)) return null;
+  return `gateway authentication is OFF (KEYGATE_AUTH=off or auth.enabled: false) on ${host}, which other machines can reach, and the gateway holds provider keys (${keyedProviders.join(', ')}): anyone who reaches it spends them. Turn auth on, or bind to 127.0.0.1.`;
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

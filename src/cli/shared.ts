@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { openStore, type Store } from '../store/connect.js';
-import { mkdirSync } from 'node:fs';
+import { ensureDataDir } from '../config/data-dir.js';
 
 export function globalConfigFile(cmd: Command): string | undefined {
   return (cmd.optsWithGlobals() as { config?: string }).config;
@@ -10,7 +10,8 @@ export function globalConfigFile(cmd: Command): string | undefined {
 
 export async function withStore<T>(cmd: Command, fn: (store: Store, loaded: LoadedConfig) => Promise<T>): Promise<T> {
   const loaded = loadConfig({ file: globalConfigFile(cmd) });
-  mkdirSync(loaded.dataDir, { recursive: true, mode: 0o700 });
+  const loose = ensureDataDir(loaded.dataDir);
+  if (loose) process.stderr.write(`keygate: ${loose}\n`);
   const store = await openStore(loaded.databaseUrl);
   try {
     return await fn(store, loaded);

@@ -2,7 +2,7 @@
  * Start-up and shutdown of a gateway process: config -> store (migrated) -> providers and
  * keys -> app -> listen. Shutdown drains in-flight requests and streams, then flushes usage.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +14,7 @@ import { loadTokenKeyring } from '../auth/token-keyring-source.js';
 import { createLimitStore } from '../limits/index.js';
 import { isEncValue, loadMasterKey, MasterKeyError, SecretString, type MasterKey } from '../crypto/index.js';
 import { loadConfig, ConfigError, type LoadOptions, type LoadedConfig } from '../config/load.js';
+import { ensureDataDir } from '../config/data-dir.js';
 import type { ProviderAdapter } from '../core/provider.js';
 import { ModelRouter, routingProblems } from '../providers/model-router.js';
 import { ProviderRegistry, type KeyReader } from '../providers/registry.js';
@@ -67,7 +68,8 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   const { config } = loaded;
   const logger = createLogger({ level: config.log.level, destination: opts.logDestination });
 
-  mkdirSync(loaded.dataDir, { recursive: true, mode: 0o700 });
+  const loose = ensureDataDir(loaded.dataDir);
+  if (loose) logger.warn(`start-up: ${loose}`);
   const masterKey = await openMasterKey(loaded.dataDir, env);
   // During a master-key rotation the other key (previous or not yet installed) opens old values too.
   const masterKeys = new MasterKeyRing(masterKey, loaded.dataDir);

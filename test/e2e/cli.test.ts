@@ -158,6 +158,8 @@ interface Served {
   url: string;
   adminKey: string;
   exited: Promise<number | null>;
+  /** Everything written to stderr so far. */
+  stderr(): string;
 }
 
 /** Starts `keygate serve` in a child process and waits for the URL it logs. */
@@ -166,6 +168,7 @@ async function serve(label: string, args: string[], env: Record<string, string>)
   const child = spawn(process.execPath, [...CLI, 'serve', ...args], { env: cleanEnv(env), cwd: ROOT });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   let out = '';
+  let err = '';
   return new Promise<Served>((ready, fail) => {
     child.stdout!.on('data', (d: Buffer) => {
       // The log is the JSON lines; the first-start banner (the admin key, shown once) is not.
@@ -174,9 +177,12 @@ async function serve(label: string, args: string[], env: Record<string, string>)
       const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
       // The admin key is printed on the first start only (before the gateway logs its URL).
       const key = /kg-[A-Za-z0-9_-]{43}/.exec(out);
-      if (m) ready({ child, url: m[1], adminKey: key ? recordSecret(key[0]) : '', exited });
+      if (m) ready({ child, url: m[1], adminKey: key ? recordSecret(key[0]) : '', exited, stderr: () => err });
     });
-    child.stderr!.on('data', (d: Buffer) => sink.write(d));
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      sink.write(d);
+    });
     child.on('exit', () => fail(new Error(`serve exited early: ${out.slice(0, 500)}`)));
   });
 }
@@ -243,5 +249,28 @@ describe('keygate serve: the listen address', () => {
       byFlag.child.kill('SIGTERM');
       await byFlag.exited;
     }
+  });
+});
+
+describe('keygate serve: KEYGATE_AUTH=off', () => {
+  it('calls need no keygate key; bound beyond loopback with a provider key, a loud warning at start', async () => {
+    const mock = await startMockOpenAI();
+    const env = { KEYGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'keygate-cli-authoff-')), KEYGATE_AUTH: 'off', KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url };
+    const open = await serve('cli-auth-off', ['--port', '0', '--host', '0.0.0.0'], env);
+    try {
+      const res = await fetch(`${open.url.replace('0.0.0.0', '127.0.0.1')}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(200);
+      expect(mock.last().headers.authorization).toBe(`Bearer ${SERVER_KEY}`);
+    } finally {
+      open.child.kill('SIGTERM');
+      await open.exited;
+      await mock.close();
+    }
+    expect(open.stderr()).toMatch(/WARNING: gateway authentication is OFF .* on 0\.0\.0\.0, .*\(openai\)/);
+    expect(open.stderr()).not.toContain(SERVER_KEY);
   });
 });
