@@ -4,7 +4,7 @@
  * across chunks); nested parts and tool results are scanned; findings are stored redacted.
  */
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { LEAKED_KEY, startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
@@ -123,6 +123,30 @@ describe('answers', () => {
     expect(finish).toBe('stop');
     const { items } = await gw.ctx.repos.threats.query({});
     expect(items.some((t) => t.direction === 'answer' && t.categories.includes('secret'))).toBe(true);
+  });
+
+  it('builds excerpts from the part each finding is in, so no part of an e-mail leaks', async () => {
+    const first = 'carol.jones@acme-mail.com';
+    const last = 'bob.smith@acme-mail.com';
+    const r = await post({
+      model: 'gpt-4o-mini',
+      messages: [
+        { role: 'user', content: `Please write to the following address, which is the right one: ${first} today.` },
+        { role: 'assistant', content: 'Sure.' },
+        // Offsets are within each part: joining the parts would shift them onto the wrong text.
+        { role: 'user', content: [{ type: 'text', text: 'Hi again.' }, { type: 'text', text: `And copy ${last} on it, thanks a lot for your help with all of this.` }] },
+      ],
+    });
+    expect(r.status).toBe(200);
+    const threat = await vi.waitFor(async () => {
+      const { items } = await gw.ctx.repos.threats.query({ category: 'pii' });
+      const t = items.find((x) => x.direction === 'request');
+      if (!t) throw new Error('no pii threat yet');
+      return t;
+    });
+    const stored = JSON.stringify(threat);
+    for (const email of [first, last]) for (let i = 0; i + 5 <= email.length; i++) expect(stored).not.toContain(email.slice(i, i + 5).replace('@', ''));
+    expect(threat.excerpt).toContain('[pii]');
   });
 
   it('stores no raw secret in the threats table', async () => {
