@@ -138,6 +138,8 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   tracing?.setProviders(registry.all().map((p) => ({ id: p.id, origin: p.origin })));
   const upstream = tracing ? tracing.upstreamClient(config.upstream) : new UpstreamClient(config.upstream);
   const breakers = new CircuitBreakers(config.upstream.circuitBreaker, (id, from, to) => {
+    // Every transition, half-open included (the events below tell only down and recovered).
+    metrics.circuitState(id, to);
     if (to === 'open') events.emit({ type: 'upstream.down', actor: 'system', target: id, outcome: 'failure' });
     else if (to === 'closed' && from !== 'closed') events.emit({ type: 'upstream.recovered', actor: 'system', target: id, outcome: 'success' });
   });

@@ -26,8 +26,10 @@ export type UpstreamResponse = Dispatcher.ResponseData;
 
 export class UpstreamClient {
   readonly #agent: Agent;
+  readonly #connections: number;
 
   constructor(opts: UpstreamClientOptions) {
+    this.#connections = opts.connectionsPerOrigin;
     this.#agent = new Agent({
       connect: { timeout: opts.connectTimeoutMs },
       headersTimeout: opts.firstByteTimeoutMs,
@@ -47,6 +49,15 @@ export class UpstreamClient {
       headers: req.headers,
       body: req.body,
       signal: req.signal,
+    });
+  }
+
+  /** Busy connections over the pool's capacity (0..1), per upstream origin, for the saturation gauge. */
+  saturation(): Array<{ origin: string; ratio: number }> {
+    return Object.entries(this.#agent.stats).map(([origin, s]) => {
+      // A pool counts its free connections; a single client (one connection) is busy while it runs a request.
+      const busy = 'free' in s ? s.connected - s.free : s.running > 0 ? 1 : 0;
+      return { origin, ratio: busy / this.#connections };
     });
   }
 

@@ -9,7 +9,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const PROVIDER_LABELS = ['openai', 'anthropic', 'gemini', 'groq', 'mistral', 'ollama', 'azure-openai', 'openai-compatible'] as const;
-export const ENDPOINT_LABELS = ['chat', 'completions', 'embeddings', 'responses', 'messages', 'models', 'images', 'audio', 'moderations'] as const;
+export const ENDPOINT_LABELS = [
+  'chat', 'completions', 'embeddings', 'responses', 'messages', 'models', 'images', 'audio', 'moderations',
+  // The native endpoints' own names (src/providers/*/native-endpoints.ts).
+  'generate', 'count_tokens', 'files', 'batches', 'fine_tuning', 'assistants', 'cached_contents', 'info', 'manage',
+] as const;
 export const ERROR_LABELS = [
   'invalid_request_error',
   'authentication_error',
@@ -70,8 +74,29 @@ export interface GatewayMetrics {
 const OVERHEAD_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 const UPSTREAM_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160];
 
-/** `/v1/chat/completions` -> chat; names already in the set pass; anything else -> other. */
+/**
+ * The error type label of an answer: the catalogue's type for a code the gateway answers
+ * with, else from the status (an upstream's own error passed through names no type we know).
+ */
+export function errorTypeOf(status: number, code: string): string {
+  if (status === 429) return code === 'quota_exceeded' ? 'insufficient_quota' : 'rate_limit_error';
+  if (status === 401) return 'authentication_error';
+  // The shield names the category it blocked as the code (src/guard/errors.ts).
+  if (status === 403) return (THREAT_CATEGORY_LABELS as readonly string[]).includes(code) ? 'keygate_policy_violation' : 'permission_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 504) return 'timeout_error';
+  if (status === 502) return 'upstream_error';
+  if (status >= 500) return 'server_error';
+  if (status >= 400) return 'invalid_request_error';
+  return 'other';
+}
+
+/** `/v1/chat/completions` -> chat, `native:count_tokens` -> count_tokens; names in the set pass; anything else -> other. */
 export function endpointLabel(endpoint: string): string {
+  if (endpoint.startsWith('native:')) {
+    const name = endpoint.slice(7).replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    return (ENDPOINT_LABELS as readonly string[]).includes(name) ? name : 'other';
+  }
   const e = endpoint.replace(/^\/?(v1(beta)?\/)?/, '').split('?')[0];
   if (e === 'chat/completions') return 'chat';
   const first = e.split('/')[0];

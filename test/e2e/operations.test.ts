@@ -119,3 +119,76 @@ describe('metrics', () => {
     expect(text).not.toContain(KEY);
   });
 });
+
+describe('metrics that count everything', () => {
+  let g: TestGateway;
+  const scrape = async () => {
+    const res = await fetch(`${g.url}/metrics`, { headers: { authorization: `Bearer ${g.adminKey}` } });
+    const text = await res.text();
+    recordOutput('metrics', text);
+    return text;
+  };
+  const value = (text: string, re: RegExp): number => Number(new RegExp(`^${re.source} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const call = (path: string, body: Record<string, unknown>, key = g.adminKey) =>
+    fetch(`${g.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(body) });
+
+  beforeAll(async () => {
+    g = await startTestGateway({
+      label: 'metrics-all',
+      env: { KEY_MODE: 'server', OPENAI_API_KEY: KEY, OPENAI_BASE_URL: mock.url },
+      config: {
+        upstream: { retries: 0, connectionsPerOrigin: 4, circuitBreaker: { failureThreshold: 2, cooldownMs: 1 } },
+        prices: { 'openai/mock-cached': { input: 1, output: 2, cachedInput: 0.5 } },
+      },
+    });
+  });
+  afterAll(() => g?.stop());
+
+  it('counts cost and cached tokens', async () => {
+    expect((await call('/v1/chat/completions', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] })).status).toBe(200);
+    expect((await call('/v1/chat/completions', { model: 'mock-cached', messages: [{ role: 'user', content: 'x' }] })).status).toBe(200);
+    const text = await scrape();
+    // gpt-4o-mini: 11 x $0.15 + 5 x $0.60 per million.
+    expect(value(text, /keygate_cost_usd_total\{provider="openai",model="openai\/gpt-4o-mini"\}/)).toBeGreaterThan(0);
+    expect(value(text, /keygate_tokens_total\{provider="openai",model="other",kind="cached"\}/)).toBe(8);
+    expect(value(text, /keygate_cost_usd_total\{provider="openai",model="other"\}/)).toBeGreaterThan(0);
+  });
+
+  it('labels errors by type and counts requests refused before forwarding', async () => {
+    expect((await call('/v1/chat/completions', { model: 'gpt-4o-mini', messages: [] }, 'kg-wrong-key-0123456789')).status).toBe(401);
+    expect((await call('/v1/chat/completions', { model: 'gpt-4o-mini' })).status).toBe(400);
+    expect((await call('/v1/chat/completions', { model: 'mock-rate-limited', messages: [{ role: 'user', content: 'x' }] })).status).toBe(429);
+    const text = await scrape();
+    expect(value(text, /keygate_errors_total\{type="authentication_error"\}/)).toBeGreaterThanOrEqual(1);
+    expect(value(text, /keygate_errors_total\{type="invalid_request_error"\}/)).toBeGreaterThanOrEqual(1);
+    expect(value(text, /keygate_errors_total\{type="rate_limit_error"\}/)).toBeGreaterThanOrEqual(1);
+    expect(text).not.toMatch(/keygate_errors_total\{type="other"\}/);
+    // The 401 and the 400 never reached the upstream, and are counted all the same.
+    expect(value(text, /keygate_requests_total\{provider="other",model="other",status="4xx",endpoint="chat"\}/)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('names native endpoints', async () => {
+    await call('/openai/v1/moderations', { model: 'omni-moderation-latest', input: 'x' });
+    const text = await scrape();
+    expect(text).toMatch(/keygate_requests_total\{provider="openai",model="[^"]+",status="\dxx",endpoint="moderations"\}/);
+  });
+
+  it('reports pool saturation while a call is in flight, and the half-open circuit state', async () => {
+    const first = mock.firstChunkSent();
+    const inFlight = call('/v1/chat/completions', { model: 'mock-gated-stream', stream: true, messages: [{ role: 'user', content: 'x' }] });
+    await first;
+    expect(value(await scrape(), /keygate_upstream_pool_saturation\{provider="openai"\}/)).toBe(0.25);
+    mock.release();
+    await (await inFlight).text();
+    expect(value(await scrape(), /keygate_upstream_pool_saturation\{provider="openai"\}/)).toBe(0);
+
+    g.ctx.breakers.failure('openai');
+    g.ctx.breakers.failure('openai');
+    expect(value(await scrape(), /keygate_upstream_circuit_state\{provider="openai"\}/)).toBe(2);
+    // The cooldown is 1 ms: the next call allowed is the half-open probe.
+    while (!g.ctx.breakers.allow('openai')) await new Promise((r) => setImmediate(r));
+    expect(value(await scrape(), /keygate_upstream_circuit_state\{provider="openai"\}/)).toBe(1);
+    g.ctx.breakers.success('openai');
+    expect(value(await scrape(), /keygate_upstream_circuit_state\{provider="openai"\}/)).toBe(0);
+  });
+});

@@ -15,6 +15,7 @@
  *   mock-no-such-model 404 model_not_found, as OpenAI answers for a model it does not have
  *   mock-gated-stream  streams the first chunk, then waits for release() before the rest
  *   mock-cut-stream    streams two chunks, then destroys the connection
+ *   mock-cached        a normal answer whose usage reports 8 of the 11 prompt tokens as cached
  *   mock-no-done       streams a whole answer, then closes cleanly without `data: [DONE]`
  *   mock-firehose      streams 16 KB chunks without end, waiting on backpressure, until the
  *                      connection closes (a slow client fills every buffer in between)
@@ -145,7 +146,7 @@ export async function startMockOpenAI(): Promise<MockOpenAI> {
     if (path !== '/chat/completions') return json(res, 404, { error: { message: `Unknown path ${path}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
 
     const answer = model === 'mock-leaky' ? `Sure, the production key is ${LEAKED_KEY} - keep it safe.` : `Hello from ${model}`;
-    const usage = { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16 };
+    const usage = { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16, ...(model === 'mock-cached' ? { prompt_tokens_details: { cached_tokens: 8 } } : {}) };
     if (body.stream !== true) {
       return json(res, 200, {
         id: 'chatcmpl-mock',

@@ -4,6 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { ChatCompletionRequest, EmbeddingsRequest } from '../../core/openai-types.js';
+import { errorTypeOf } from '../../usage/metrics.js';
 import { costColumns } from '../../usage/prices.js';
 import type { GatewayContext } from '../context.js';
 import type { Custody } from '../custody.js';
@@ -27,6 +28,16 @@ export interface FinishedCall {
 export function recordCall(ctx: GatewayContext, req: FastifyRequest, c: FinishedCall): void {
   const { outcome } = c;
   req.callRecorded = true;
+  // Tokens and cost (estimated, and flagged so, when the provider reported no usage).
+  const cost = costColumns(ctx.prices, {
+    provider: c.provider,
+    model: c.model,
+    status: outcome.status,
+    usage: outcome.usage,
+    body: c.estimateBody,
+    bodyBytes: requestBodyBytes(req),
+    defaultMaxTokens: ctx.config.limits.defaultMaxTokens,
+  });
   ctx.metrics.observeRequest({
     provider: c.provider,
     model: `${c.provider}/${c.model}`,
@@ -34,10 +45,12 @@ export function recordCall(ctx: GatewayContext, req: FastifyRequest, c: Finished
     status: outcome.status,
     gatewayMs: Math.max(0, c.elapsedMs - (outcome.upstreamMs ?? 0)),
     upstreamMs: outcome.upstreamMs,
-    promptTokens: outcome.usage?.prompt_tokens,
-    completionTokens: outcome.usage?.completion_tokens,
+    promptTokens: cost.prompt_tokens ?? undefined,
+    completionTokens: cost.completion_tokens ?? undefined,
+    cachedTokens: outcome.usage?.prompt_tokens_details?.cached_tokens,
+    costUsd: cost.cost_micros === null ? undefined : cost.cost_micros / 1e6,
   });
-  if (outcome.errorCode) ctx.metrics.error(outcome.errorCode);
+  if (outcome.errorCode) ctx.metrics.error(errorTypeOf(outcome.status, outcome.errorCode));
   ctx.usage.record({
     request_id: String(req.id),
     ts: Date.now(),
@@ -49,16 +62,7 @@ export function recordCall(ctx: GatewayContext, req: FastifyRequest, c: Finished
     endpoint: c.endpoint,
     status: outcome.status,
     latency_ms: Math.round(c.elapsedMs),
-    // Tokens and cost (estimated, and flagged so, when the provider reported no usage).
-    ...costColumns(ctx.prices, {
-      provider: c.provider,
-      model: c.model,
-      status: outcome.status,
-      usage: outcome.usage,
-      body: c.estimateBody,
-      bodyBytes: requestBodyBytes(req),
-      defaultMaxTokens: ctx.config.limits.defaultMaxTokens,
-    }),
+    ...cost,
     stream: c.stream ? 1 : 0,
     custody: c.custody,
     split_key_id: req.splitKeyId ?? null,

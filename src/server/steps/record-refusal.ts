@@ -7,6 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { redactText } from '../../core/redact.js';
 import { isRecord } from '../../providers/_shared/translate.js';
+import { errorTypeOf } from '../../usage/metrics.js';
 import type { GatewayContext } from '../context.js';
 
 declare module 'fastify' {
@@ -51,6 +52,10 @@ export function makeRefusalRecorder(ctx: GatewayContext, nativeIds: ReadonlySet<
     const api = apiEndpointOf(req.routeOptions.url, nativeIds);
     if (!api) return;
     const target = req.callTarget ?? guessTarget(req, api);
+    const code = req.errorCode ?? `http_${reply.statusCode}`;
+    // Counted like every call: the request, its status class, and the error's type.
+    ctx.metrics.observeRequest({ provider: target.provider, model: `${target.provider}/${target.model}`, endpoint: target.endpoint, status: reply.statusCode, gatewayMs: reply.elapsedTime });
+    ctx.metrics.error(errorTypeOf(reply.statusCode, code));
     ctx.usage.record({
       request_id: String(req.id),
       ts: Date.now(),
@@ -72,7 +77,7 @@ export function makeRefusalRecorder(ctx: GatewayContext, nativeIds: ReadonlySet<
       stream: isRecord(req.body) && req.body.stream === true ? 1 : 0,
       custody: 'none',
       split_key_id: null,
-      error_code: req.errorCode ?? `http_${reply.statusCode}`,
+      error_code: code,
     });
   };
 }
