@@ -29,7 +29,9 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
       // The shield, before anything is reserved or sent: a blocked prompt costs nothing.
       const policy = policyFor(ctx, req);
       const answerGuard = endpoint === 'chat' ? makeAnswerGuard(ctx, req, policy, body as ChatCompletionRequest) : null;
+      // Embedding inputs are screened too (as on /openai/v1/embeddings): a secret must not be embedded.
       if (endpoint === 'chat') body = guardRequest(ctx, req, body as ChatCompletionRequest, policy);
+      else if (endpoint === 'embeddings') body = guardRequest(ctx, req, body as EmbeddingsRequest, policy);
       let route = targets[0];
       let custody: Custody = 'none';
       const hold: LimitHold = await reserveLimits(ctx, req, reply, { provider: route.provider.id, model: route.model, body });

@@ -10,6 +10,8 @@ export interface ThreatQuery {
   category?: string;
   action?: string;
   keyId?: string;
+  clientId?: string;
+  requestId?: string;
   from?: number;
   to?: number;
   /** Return records with id below this (pagination, newest first). */
@@ -31,6 +33,8 @@ export class ThreatRepository {
     if (q.category) sel = sel.where('categories', 'like', `%${q.category.replace(/%/g, '')}%`);
     if (q.action) sel = sel.where('action', '=', q.action);
     if (q.keyId) sel = sel.where('key_id', '=', q.keyId);
+    if (q.clientId) sel = sel.where('client_id', '=', q.clientId);
+    if (q.requestId) sel = sel.where('request_id', '=', q.requestId);
     if (q.from !== undefined) sel = sel.where('ts', '>=', q.from);
     if (q.to !== undefined) sel = sel.where('ts', '<', q.to);
     if (q.before !== undefined) sel = sel.where('id', '<', q.before);

@@ -52,6 +52,8 @@ const threatQuery = z
     category: z.enum(['prompt_injection', 'secret', 'pii', 'system_prompt_leak', 'exfiltration']).optional(),
     action: z.enum(['block', 'redact', 'log']).optional(),
     key_id: z.string().max(100).optional(),
+    client_id: z.string().max(200).optional(),
+    request_id: z.string().max(200).optional(),
     from: time.optional(),
     to: time.optional(),
     before: z.coerce.number().int().positive().optional(),
@@ -166,7 +168,7 @@ export async function operationsRoutes(app: FastifyInstance, ctx: GatewayContext
 
   app.get('/threats', documented({ summary: 'Threats the shield found (redacted excerpts only)', querystring: threatQuery, responses: { 200: threatPageSchema } }), async (req) => {
     const q = parseWith(threatQuery, req.query);
-    const page = await ctx.repos.threats.query({ category: q.category, action: q.action, keyId: q.key_id, from: q.from, to: q.to, before: q.before, limit: q.limit });
+    const page = await ctx.repos.threats.query({ category: q.category, action: q.action, keyId: q.key_id, clientId: q.client_id, requestId: q.request_id, from: q.from, to: q.to, before: q.before, limit: q.limit });
     return { data: page.items.map((t) => ({ ...t, categories: t.categories.split(','), findings: JSON.parse(t.findings) as unknown })), nextBefore: page.nextBefore };
   });
 }
