@@ -4,6 +4,7 @@
  * prompt; the client must see the secret masked on /anthropic, /gemini and /openai/v1 as it
  * does on /v1/chat/completions, and each finding is stored with a redacted excerpt.
  */
+import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
@@ -32,7 +33,10 @@ async function startLeakyUpstream(): Promise<Mock> {
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString('utf8')));
-    req.on('end', () => route(req, res, JSON.parse(raw || '{}') as Record<string, unknown>));
+    req.on('end', () => {
+      upstreamSaw.push(raw);
+      route(req, res, JSON.parse(raw || '{}') as Record<string, unknown>);
+    });
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   return {
@@ -90,7 +94,8 @@ function route(req: IncomingMessage, res: ServerResponse, body: Record<string, u
   if (url.pathname === '/v1/chat/completions' || url.pathname === '/chat/completions') {
     const model = String(body.model);
     const msgs = body.messages as Array<{ role: string; content: string }>;
-    const text = answerText(model, msgs.find((m) => m.role === 'system')?.content ?? '');
+    // `echo` answers with what reached it (the user's last message), to show tokens coming back.
+    const text = model === 'echo' ? `You said: ${msgs.at(-1)?.content ?? ''}` : answerText(model, msgs.find((m) => m.role === 'system')?.content ?? '');
     const tool = model.includes('tool');
     const base = { id: 'chatcmpl-1', created: 1, model };
     if (body.stream !== true) {
@@ -115,6 +120,7 @@ function route(req: IncomingMessage, res: ServerResponse, body: Record<string, u
 
 let mock: Mock;
 let gw: TestGateway;
+const upstreamSaw: string[] = [];
 
 beforeAll(async () => {
   mock = await startLeakyUpstream();
@@ -262,4 +268,38 @@ it('stores no raw secret or e-mail in the threats table', async () => {
   const all = JSON.stringify(items);
   expect(all).not.toContain(LEAK);
   expect(all).not.toContain(EMAIL);
+});
+
+describe('tokenise and hash', () => {
+  let tgw: TestGateway;
+  beforeAll(async () => {
+    tgw = await startTestGateway({
+      label: 'shield-native-tokens',
+      env: { KEY_MODE: 'server', OPENAI_API_KEY: 'sk-proj-SHIELDtokensServerKey0123456789abcdef', OPENAI_BASE_URL: mock.url },
+      config: { guard: { categories: { pii: { action: 'redact', style: 'tokenize' }, secret: { action: 'redact', style: 'hash' } } } },
+    });
+  });
+  afterAll(() => tgw.stop());
+  const ask = (base: string) => new OpenAI({ baseURL: `${tgw.url}${base}`, apiKey: tgw.adminKey, maxRetries: 0 });
+
+  it('the provider sees a token; the client gets its own value back (JSON and stream, /v1 and /openai/v1)', async () => {
+    for (const base of ['/v1', '/openai/v1']) {
+      const r = await ask(base).chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: `Mail ${EMAIL} please` }] });
+      expect(upstreamSaw.at(-1)).toContain('[EMAIL_1]');
+      expect(upstreamSaw.at(-1)).not.toContain(EMAIL);
+      expect(seen(r.choices[0].message.content ?? '')).toBe(`You said: Mail ${EMAIL} please`);
+      let text = '';
+      for await (const ch of await ask(base).chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: `Mail ${EMAIL} please` }], stream: true })) text += ch.choices[0]?.delta?.content ?? '';
+      expect(upstreamSaw.at(-1)).not.toContain(EMAIL);
+      expect(seen(text)).toBe(`You said: Mail ${EMAIL} please`);
+    }
+  });
+
+  it('hashes with a key derived from the master key, the same on every replica', async () => {
+    const secret = recordSecret('sk-proj-HASHEDpastedSecret0123456789abcdefghij');
+    await ask('/v1').chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: `key ${secret}` }] });
+    const expected = createHmac('sha256', tgw.ctx.masterKeys.current.deriveKey('guard hash v1')).update(secret).digest('hex').slice(0, 12);
+    expect(upstreamSaw.at(-1)).toContain(`[OPENAI:${expected}]`);
+    expect(upstreamSaw.at(-1)).not.toContain(secret);
+  });
 });

@@ -13,7 +13,9 @@ import {
   createStreamRedactor,
   customPatternsOf,
   detectPromptLeak,
+  detokenize,
   evaluate,
+  extractAnswerParts,
   fingerprintPrompt,
   policyViolation,
   scanAnswer,
@@ -24,12 +26,62 @@ import {
   type Finding,
   type GuardPolicy,
   type PromptFingerprint,
+  type RedactOptions,
   type StreamRedactor,
   type TextPart,
   type WireFormat,
 } from '../../guard/index.js';
 import { routeOperation } from '../../guard/policy-book.js';
+import { parsePath, setAt } from '../../guard/path.js';
+import type { MasterKey } from '../../crypto/master-key.js';
 import type { GatewayContext } from '../context.js';
+
+/**
+ * What one exchange (a request and its answer) shares: the token table of the `tokenize`
+ * style (so the client gets its own values back in the answer; the provider only ever sees
+ * the tokens), and the system prompt, extracted once with the request's parts.
+ */
+interface Exchange {
+  tokens: Map<string, string>;
+  systemPrompt?: string;
+}
+const exchanges = new WeakMap<FastifyRequest, Exchange>();
+function exchangeOf(req: FastifyRequest): Exchange {
+  let x = exchanges.get(req);
+  if (!x) exchanges.set(req, (x = { tokens: new Map() }));
+  return x;
+}
+
+// The `hash` style's key comes from the master key (HKDF), so every replica hashes a value
+// alike (and no hash can be recomputed without the master key); it changes when that key rotates.
+const hashKeys = new WeakMap<MasterKey, Buffer>();
+function hashKeyOf(ctx: GatewayContext): Buffer {
+  const mk = ctx.masterKeys.current;
+  let k = hashKeys.get(mk);
+  if (!k) hashKeys.set(mk, (k = mk.deriveKey('guard hash v1')));
+  return k;
+}
+
+function redactOptions(ctx: GatewayContext, tokens: Map<string, string>): RedactOptions {
+  return { hashKey: hashKeyOf(ctx), tokens };
+}
+
+/** The answer with the request's tokens put back in every text part; null when none occurs. */
+function detokenizeAnswer<T>(answer: T, format: WireFormat, tokens: ReadonlyMap<string, string>): T | null {
+  if (tokens.size === 0) return null;
+  if (typeof answer === 'string') {
+    const d = detokenize(answer, tokens);
+    return d === answer ? null : (d as T);
+  }
+  let copy: T | null = null;
+  for (const part of extractAnswerParts(answer, format)) {
+    const d = detokenize(part.text, tokens);
+    if (d === part.text) continue;
+    copy ??= structuredClone(answer);
+    setAt(copy, parsePath(part.path), d);
+  }
+  return copy;
+}
 
 /** Applied to one upstream answer (see forward.ts). */
 export interface AnswerGuard {
@@ -58,13 +110,16 @@ export function policyFor(ctx: GatewayContext, req: FastifyRequest, operations: 
 export function guardRequest<B extends object = ChatCompletionRequest>(ctx: GatewayContext, req: FastifyRequest, body: B, policy: GuardPolicy, format: WireFormat = 'openai'): B {
   if (!policy.enabled) return body;
   const scan = scanRequest(body, { format, policy });
+  const exchange = exchangeOf(req);
+  // The system prompt for leak detection on the answer, from the parts extracted here.
+  if (policy.categories.system_prompt_leak.action !== 'allow') exchange.systemPrompt = scan.parts.filter((p) => p.source === 'system').map((p) => p.text).join('\n');
   if (scan.findings.length === 0) return body;
   const decision = evaluate(scan.findings, policy);
   if (decision.action === 'allow') return body;
   recordThreat(ctx, req, 'request', decision, scan.findings, partText(scan.parts));
   if (decision.action === 'block') throw policyViolation(decision.blockedBy!);
   if (decision.redactions.length === 0) return body;
-  return applyRedactions(body, decision.redactions).body;
+  return applyRedactions(body, decision.redactions, redactOptions(ctx, exchange.tokens)).body;
 }
 
 /**
@@ -74,31 +129,38 @@ export function guardRequest<B extends object = ChatCompletionRequest>(ctx: Gate
 export function guardAnswer<T>(ctx: GatewayContext, req: FastifyRequest, policy: GuardPolicy, answer: T, format: WireFormat, leak: () => PromptFingerprint | null): T | null {
   if (!policy.enabled) return null;
   const scan = scanAnswer(answer, { format, policy, systemPrompt: leak() ?? undefined });
-  if (scan.findings.length === 0) return null;
-  const decision = evaluate(scan.findings, policy);
-  if (decision.action === 'allow') return null;
-  recordThreat(ctx, req, 'answer', decision, scan.findings, partText(scan.parts));
-  if (decision.action === 'block') throw policyViolation(decision.blockedBy!);
-  return decision.redactions.length ? applyRedactions(answer, decision.redactions).body : null;
+  const requestTokens = exchangeOf(req).tokens;
+  let out: T | null = null;
+  if (scan.findings.length > 0) {
+    const decision = evaluate(scan.findings, policy);
+    if (decision.action !== 'allow') {
+      recordThreat(ctx, req, 'answer', decision, scan.findings, partText(scan.parts));
+      if (decision.action === 'block') throw policyViolation(decision.blockedBy!);
+      // The answer's own tokens continue the request's numbering; only the request's come back.
+      if (decision.redactions.length) out = applyRedactions(answer, decision.redactions, redactOptions(ctx, new Map(requestTokens))).body;
+    }
+  }
+  return detokenizeAnswer(out ?? answer, format, requestTokens) ?? out;
 }
 
 /**
  * The request's system prompt as a fingerprint, computed once and only when the policy looks
  * for it leaking back (extracting a whole body is not free).
  */
-export function leakFingerprint(policy: GuardPolicy, request: unknown, format: WireFormat): () => PromptFingerprint | null {
+export function leakFingerprint(policy: GuardPolicy, request: unknown, format: WireFormat, req?: FastifyRequest): () => PromptFingerprint | null {
   let fp: PromptFingerprint | null | undefined;
   return () => {
     if (fp !== undefined) return fp;
     if (policy.categories.system_prompt_leak.action === 'allow') return (fp = null);
-    const sys = systemPromptOf(request, format);
+    // Already extracted with the request's parts when it was screened.
+    const sys = (req && exchanges.get(req)?.systemPrompt) ?? systemPromptOf(request, format);
     return (fp = sys ? fingerprintPrompt(sys) : null);
   };
 }
 
 export function makeAnswerGuard(ctx: GatewayContext, req: FastifyRequest, policy: GuardPolicy, request: ChatCompletionRequest): AnswerGuard | null {
   if (!policy.enabled) return null;
-  const leak = leakFingerprint(policy, request, 'openai');
+  const leak = leakFingerprint(policy, request, 'openai', req);
   return {
     json: (answer) => guardAnswer(ctx, req, policy, answer, 'openai', leak),
     stream: () => new OpenAIChunkGuard(new AnswerStream(ctx, req, policy, leak)),
@@ -108,9 +170,13 @@ export function makeAnswerGuard(ctx: GatewayContext, req: FastifyRequest, policy
 // A stream's text is kept for the end-of-stream checks (log-only categories, the system
 // prompt leaking back) up to this many characters per channel.
 const MAX_KEPT = 1 << 20;
+// A token is `[KIND_n]`: a `[` this close to the end may be one cut by a delta.
+const MAX_TOKEN_CHARS = 48;
 
 interface Channel {
   redactor: StreamRedactor;
+  /** Redacted text not yet sent because it ends in what may be the start of a token. */
+  pending: string;
   path: string;
   text: string;
   /** Text read by a person (checked for the system prompt), not tool arguments. */
@@ -126,6 +192,7 @@ interface Channel {
  */
 export class AnswerStream {
   readonly #channels = new Map<string, Channel>();
+  readonly #tokens: ReadonlyMap<string, string>;
   #ended = false;
 
   constructor(
@@ -133,22 +200,40 @@ export class AnswerStream {
     private readonly req: FastifyRequest,
     private readonly policy: GuardPolicy,
     private readonly leak: () => PromptFingerprint | null,
-  ) {}
+  ) {
+    this.#tokens = exchangeOf(req).tokens;
+  }
 
   /** Feeds a delta of one channel; returns what may go out now. */
   push(channel: string, path: string, delta: string, prose = true): string {
     let c = this.#channels.get(channel);
     if (!c) {
-      c = { redactor: createStreamRedactor(this.policy, { path }), path, text: '', prose };
+      c = { redactor: createStreamRedactor(this.policy, { path, ...redactOptions(this.ctx, new Map(this.#tokens)) }), pending: '', path, text: '', prose };
       this.#channels.set(channel, c);
     }
     if (c.text.length < MAX_KEPT) c.text += delta;
-    return c.redactor.push(delta);
+    return this.#detokenize(c, c.redactor.push(delta), false);
   }
 
   /** Everything a channel still holds, redacted ('' when nothing). */
   flush(channel: string): string {
-    return this.#channels.get(channel)?.redactor.flush() ?? '';
+    const c = this.#channels.get(channel);
+    return c ? this.#detokenize(c, c.redactor.flush(), true) : '';
+  }
+
+  /** Puts the request's tokens back; a `[` that may begin a token split by a delta waits. */
+  #detokenize(c: Channel, out: string, final: boolean): string {
+    if (this.#tokens.size === 0) return out;
+    let text = c.pending + out;
+    c.pending = '';
+    if (!final) {
+      const open = text.lastIndexOf('[');
+      if (open !== -1 && text.indexOf(']', open) === -1 && text.length - open <= MAX_TOKEN_CHARS) {
+        c.pending = text.slice(open);
+        text = text.slice(0, open);
+      }
+    }
+    return detokenize(text, this.#tokens);
   }
 
   /** Channels (all, or those `which` picks) that still hold text, with what they hold. */

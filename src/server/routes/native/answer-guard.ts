@@ -54,7 +54,7 @@ export function nativeAnswerGuard(
   const shape = answerShape(spec, endpoint);
   if (!policy.enabled || !shape) return null;
   const format: WireFormat = shape;
-  const leak = leakFingerprint(policy, request ?? {}, format);
+  const leak = leakFingerprint(policy, request ?? {}, format, req);
   return {
     json: (answer) => guardAnswer(ctx, req, policy, answer, format, leak),
     stream: () => {
