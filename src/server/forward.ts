@@ -26,6 +26,8 @@ export interface CallOutcome {
   errorCode: string | null;
   /** Time spent waiting on the upstream (request sent to last byte), for the overhead metric. */
   upstreamMs?: number;
+  /** A stream's answer text, kept only from a provider that reports no stream usage (for the token estimate). */
+  answerText?: string;
 }
 
 export interface ForwardInput {
@@ -178,6 +180,9 @@ async function streamBack(
   const guard: ChunkGuard | null = input.answerGuard ? input.answerGuard.stream() : null;
   let usage: Usage | null = null;
   let sawDone = false;
+  // Only for a provider that never reports stream usage: its answer is counted with a tokenizer.
+  const answer: string[] | null = input.route.provider.adapter.streamUsage || prepared.mapper ? null : [];
+  const estimate = (): { answerText?: string } => (answer && !usage ? { answerText: answer.join('') } : {});
 
   // Everything one upstream network piece produces goes out in one write: one syscall and
   // at most one wait for drain per piece, not per event.
@@ -214,6 +219,7 @@ async function streamBack(
       if (chunk && Array.isArray(chunk.choices)) {
         const u = readUsage(chunk.usage);
         if (u) usage = u;
+        if (answer) answer.push(deltaText(chunk));
         if (prepared.hideUsageChunk && chunk.choices.length === 0 && u) return;
         writeChunk(chunk);
         return;
@@ -225,6 +231,8 @@ async function streamBack(
       const u = readUsage(chunk?.usage);
       if (u) usage = u;
       if (prepared.hideUsageChunk && chunk && Array.isArray(chunk.choices) && chunk.choices.length === 0) return;
+    } else if (answer) {
+      answer.push(deltaText(safeParse(ev.data) as ChatCompletionChunk | null));
     }
     write(formatSse(ev));
   };
@@ -253,11 +261,11 @@ async function streamBack(
       write(`data: ${JSON.stringify(ge.toJSON())}\n\n`);
       await flushPending();
       out.end();
-      return { status: ge.status, usage, errorCode: ge.code };
+      return { status: ge.status, usage, errorCode: ge.code, ...estimate() };
     }
     await flushPending();
     out.end();
-    return { status: 200, usage, errorCode: null };
+    return { status: 200, usage, errorCode: null, ...estimate() };
   } catch (err) {
     if (abort.signal.aborted && reply.raw.destroyed) {
       out.destroy();
@@ -269,6 +277,14 @@ async function streamBack(
     out.end(`data: ${JSON.stringify(ge.toJSON())}\n\n`);
     return { status: ge.status, usage, errorCode: ge.code };
   }
+}
+
+/** The delta text of one chunk, over all its choices. */
+function deltaText(chunk: ChatCompletionChunk | null): string {
+  if (!chunk || !Array.isArray(chunk.choices)) return '';
+  let text = '';
+  for (const c of chunk.choices) if (typeof c?.delta?.content === 'string') text += c.delta.content;
+  return text;
 }
 
 /** Reads an upstream error answer into our envelope, masking any key it echoes. */

@@ -138,13 +138,14 @@ describe.each(dialects)('usage and cost on %s', (dialect) => {
     expect(byModel('mock-rate-limited').map((r) => [r.status, r.cost_micros, r.price_known, r.usage_estimated, r.prompt_tokens])).toEqual([[429, null, 0, 0, null]]);
   });
 
-  it('marks a stream without usage as estimated (prompt from the body size, completion = max_tokens)', async () => {
+  it('marks a stream without usage as estimated, counted with a tokenizer (prompt and streamed answer)', async () => {
     const row = (await records()).find((r) => r.provider === 'nousage');
-    // The exact body chat() sent.
-    const bytes = Buffer.byteLength(JSON.stringify({ messages: [{ role: 'user', content: 'hello there' }], model: 'nousage/m1', stream: true, max_tokens: 20 }));
     expect(mock.requests.at(-1)?.body?.stream_options).toBeUndefined();
-    expect(row && [row.usage_estimated, row.price_known, row.stream, row.completion_tokens, row.prompt_tokens]).toEqual([1, 1, 1, 20, Math.ceil(bytes / 4)]);
-    expect(row?.cost_micros).toBe(Math.ceil(bytes / 4) + 20);
+    // o200k_base: "user" 1 + "hello there" 2 + 3 framing + 3 for the reply = 9; the answer
+    // "Hello from m1" is 4 tokens (not max_tokens, 20, nor the body size / 4).
+    expect(row && [row.usage_estimated, row.price_known, row.stream, row.completion_tokens, row.prompt_tokens]).toEqual([1, 1, 1, 4, 9]);
+    // $1 per million each way.
+    expect(row?.cost_micros).toBe(9 + 4);
   });
 
   it('admin summary equals the raw records, in total and per key', async () => {

@@ -3,9 +3,10 @@
  * routes and the native ones alike. Nothing here is awaited: the record is written in batches.
  */
 import type { FastifyRequest } from 'fastify';
-import type { ChatCompletionRequest, EmbeddingsRequest } from '../../core/openai-types.js';
+import type { ChatCompletionRequest, EmbeddingsRequest, Usage } from '../../core/openai-types.js';
 import { errorTypeOf } from '../../usage/metrics.js';
 import { costColumns } from '../../usage/prices.js';
+import { countTokens, promptTokens } from '../../usage/token-count.js';
 import type { GatewayContext } from '../context.js';
 import type { Custody } from '../custody.js';
 import type { CallOutcome } from '../forward.js';
@@ -25,19 +26,38 @@ export interface FinishedCall {
   estimateBody: ChatCompletionRequest | EmbeddingsRequest;
 }
 
+/**
+ * Usage the provider did not report, counted with a tokenizer: the prompt from the request,
+ * the answer from the streamed text when the forward path kept it; without it (a native
+ * call), the completion is bounded by max_tokens as the reservation was. Null for a failure.
+ */
+export function estimateUsage(c: FinishedCall, defaultMaxTokens: number): Usage | null {
+  if (c.outcome.status >= 400) return null;
+  const prompt = promptTokens(c.estimateBody);
+  let completion = 0;
+  if (c.outcome.answerText !== undefined) completion = countTokens(c.outcome.answerText);
+  else if ('messages' in c.estimateBody) {
+    const max = c.estimateBody.max_completion_tokens ?? c.estimateBody.max_tokens;
+    completion = typeof max === 'number' ? max : defaultMaxTokens;
+  }
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
 export function recordCall(ctx: GatewayContext, req: FastifyRequest, c: FinishedCall): void {
   const { outcome } = c;
   req.callRecorded = true;
   // Tokens and cost (estimated, and flagged so, when the provider reported no usage).
-  const cost = costColumns(ctx.prices, {
+  const estimated = outcome.usage ? null : estimateUsage(c, ctx.config.limits.defaultMaxTokens);
+  const columns = costColumns(ctx.prices, {
     provider: c.provider,
     model: c.model,
     status: outcome.status,
-    usage: outcome.usage,
+    usage: outcome.usage ?? estimated,
     body: c.estimateBody,
     bodyBytes: requestBodyBytes(req),
     defaultMaxTokens: ctx.config.limits.defaultMaxTokens,
   });
+  const cost = estimated ? { ...columns, usage_estimated: 1 } : columns;
   ctx.metrics.observeRequest({
     provider: c.provider,
     model: `${c.provider}/${c.model}`,
