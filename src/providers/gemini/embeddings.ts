@@ -35,7 +35,7 @@ export function fromGeminiEmbeddings(body: unknown, model: string, base64 = fals
 /**
  * Gemini has no encoding_format, and the openai SDK asks for base64 by default, so base64
  * is produced here. The contract's fromUpstream does not see the request: the request is
- * an optional third argument (proposed contract addition); without it, floats are returned.
+ * an optional third argument (a contract addition); without it, floats are returned.
  */
 export const geminiEmbeddings: EmbeddingsTranslator = {
   toUpstream: toGeminiEmbeddings,

@@ -1,7 +1,7 @@
 /**
  * Ollama's native API (`/api/chat`, `/api/embed`): NDJSON streaming, not SSE. The adapter
  * declares `streamFormat: 'ndjson'` so the gateway splits lines with _shared/ndjson.ts
- * instead of SseParser (a proposed contract addition; see docs/providers.md).
+ * instead of SseParser (a contract addition; see docs/providers.md).
  */
 import { errors } from '../../core/errors.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../core/openai-types.js';
