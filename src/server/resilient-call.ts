@@ -47,8 +47,9 @@ export async function callWithResilience(
 
   for (const [i, route] of plan.entries()) {
     // An OpenAI-compatible body goes upstream as it is: a file it names (a chat `file` part's
-    // file_id) is account-wide data, passed only when that group is enabled.
-    if (route.provider.adapter.openAICompatible) {
+    // file_id) is account-wide data, passed only when that group is enabled. (Custom servers
+    // are the operator's own, configured by hand: not checked.)
+    if (route.provider.adapter.openAICompatible && !ctx.config.providers.custom.some((c) => c.id === route.provider.id)) {
       try {
         refuseAccountWide(route.provider.id, openaiNativeSpec.accountWide, body, {}, enabledGroups(ctx.config.providers, route.provider.id));
       } catch (err) {
