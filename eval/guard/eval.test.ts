@@ -9,12 +9,22 @@ describe('guard detection report', () => {
     for (const f of r.injection.filter((x) => x.name !== 'held_out')) expect(f.rate, f.name).toBeGreaterThanOrEqual(0.9);
   });
 
-  it('keeps the held-out attack recall at least where it was measured (2 of 12)', () => {
-    expect(r.injection.find((x) => x.name === 'held_out')?.hits).toBeGreaterThanOrEqual(2);
+  it('keeps the held-out attack recall at least where it was measured (3 of 12)', () => {
+    expect(r.injection.find((x) => x.name === 'held_out')?.hits).toBeGreaterThanOrEqual(3);
   });
 
   it('blocks at most 3% of benign prompts', () => {
     expect(r.benignOverall.rate).toBeLessThanOrEqual(0.03);
+  });
+
+  it('catches the public-style training split (>= 90%) and holds the held-out level measured (14 of 24)', () => {
+    expect(r.publicTrain.rate).toBeGreaterThanOrEqual(0.9);
+    expect(r.publicTest.hits).toBeGreaterThanOrEqual(14);
+  });
+
+  it('keeps secret false positives on secret-looking benign text at 0 and PII ones at most 1 in 30', () => {
+    expect(r.secretFalsePositives.matched).toEqual([]);
+    expect(r.piiFalsePositives.hits).toBeLessThanOrEqual(1);
   });
 
   it('finds every secret and personal-data sample', () => {

@@ -35,6 +35,13 @@ export interface EvalReport {
   benignOverall: Rate;
   secrets: Rate;
   pii: Rate;
+  /** Attacks in the style of public collections: the split used to improve the detectors. */
+  publicTrain: Rate;
+  /** The same sources, set aside: never tuned on. */
+  publicTest: Rate;
+  /** Benign text that looks like secrets or personal data: any finding is a false positive. */
+  secretFalsePositives: Rate;
+  piiFalsePositives: Rate;
 }
 
 function rate(name: string, items: string[], hit: (t: string) => boolean): Rate {
@@ -59,6 +66,8 @@ export function runEval(): EvalReport {
     rate(family, items.map((i) => i.text), (t) => blocked(t, family === 'indirect_injection')),
   );
   const benignSets = load<Record<string, string[]>>('benign.json');
+  const pub = load<{ train: Labelled[]; test: Labelled[] }>('public.json');
+  const benignData = load<{ items: string[] }>('benign-data.json').items;
   const benign = Object.entries(benignSets).map(([kind, items]) => rate(kind, items, (t) => blocked(t)));
   const sum = (rs: Rate[], name: string): Rate => {
     const hits = rs.reduce((n, r) => n + r.hits, 0);
@@ -72,6 +81,10 @@ export function runEval(): EvalReport {
     benignOverall: sum(benign, 'all benign'),
     secrets: rate('secrets', load<Labelled[]>('secrets.json').map((s) => s.text), (t) => hasCategory(t, 'secret')),
     pii: rate('pii', load<Labelled[]>('pii.json').map((s) => s.text), (t) => hasCategory(t, 'pii')),
+    publicTrain: rate('public (train)', pub.train.map((i) => i.text), (t) => blocked(t)),
+    publicTest: rate('public (held out)', pub.test.map((i) => i.text), (t) => blocked(t)),
+    secretFalsePositives: rate('secret-looking benign', benignData, (t) => hasCategory(t, 'secret')),
+    piiFalsePositives: rate('PII-looking benign', benignData, (t) => hasCategory(t, 'pii')),
   };
 }
 
@@ -88,5 +101,9 @@ export function formatReport(r: EvalReport): string {
   line('false positives: all benign', pct(r.benignOverall.rate), String(r.benignOverall.total));
   line('secret recall', pct(r.secrets.rate), String(r.secrets.total));
   line('PII recall', pct(r.pii.rate), String(r.pii.total));
+  line('public-style attacks: train', pct(r.publicTrain.rate), String(r.publicTrain.total));
+  line('public-style attacks: held out', pct(r.publicTest.rate), String(r.publicTest.total));
+  line('secret false positives (benign)', pct(r.secretFalsePositives.rate), String(r.secretFalsePositives.total));
+  line('PII false positives (benign)', pct(r.piiFalsePositives.rate), String(r.piiFalsePositives.total));
   return rows.join('\n');
 }

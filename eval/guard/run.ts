@@ -7,4 +7,7 @@ const clip = (s: string) => (s.length > 90 ? `${s.slice(0, 87)}...` : s).replace
 const missed = [...report.injectionOverall.misses.map((m) => `missed attack: ${clip(m)}`), ...report.benignOverall.matched.map((m) => `false positive: ${clip(m)}`)];
 const secretMiss = report.secrets.misses.map((m) => `missed secret (${m.length} chars)`);
 const piiMiss = report.pii.misses.map((m) => `missed PII: ${clip(m)}`);
+const pubMiss = [...report.publicTrain.misses.map((m) => `missed (public train): ${clip(m)}`), ...report.publicTest.misses.map((m) => `missed (public held out): ${clip(m)}`)];
+const dataFp = [...report.secretFalsePositives.matched.map((m) => `secret false positive: ${clip(m)}`), ...report.piiFalsePositives.matched.map((m) => `PII false positive: ${clip(m)}`)];
+if (pubMiss.length + dataFp.length) console.log(`\n${[...pubMiss, ...dataFp].join('\n')}`);
 if (missed.length + secretMiss.length + piiMiss.length) console.log(`\n${[...missed, ...secretMiss, ...piiMiss].join('\n')}`);

@@ -28,7 +28,7 @@ const gap = (n: number): string => String.raw`(?:\s+\S{1,40}){0,${n}}?\s+`;
 
 const OVERRIDE_VERB = String.raw`(?:ignore|ignoring|disregard|forget|skip|bypass|override|overlook|neglect|omit|abandon|discard|erase|drop|scrap|set\s+aside|pay\s+no\s+attention\s+to|do\s+not\s+follow|don'?t\s+follow)`;
 const PRIOR = String.raw`(?:previous|previously|prior|above|preceding|earlier|original|initial|former|foregoing|old|existing|all|any|every|your|system|developer|given|provided|these|those|the)`;
-const RULES = String.raw`(?:instructions?|prompts?|directives?|rules|guidelines|commands|context|constraints|restrictions|programming|guidance|orders|training|safeguards|filters|limitations|policies|directions|tasks?|messages)`;
+const RULES = String.raw`(?:instructions?|prompts?|directives?|rules|guidelines|commands|context|constraints|restrictions|programming|guidance|orders|training|safeguards|guardrails?|filters|limitations|policies|directions|tasks?|messages)`;
 const AI = String.raw`(?:ai|a\.i\.|llm|language\s+model|assistant|chatbot|bot|gpt|chatgpt|claude|gemini|model|agent)`;
 
 interface Spec {
@@ -92,6 +92,20 @@ const SPECS: Spec[] = [
   { family: 'indirect_injection', name: 'hide_from_user', needs: 'user human them anyone', score: 75, src: String.raw`\b(?:do\s+not|don'?t|never|without)\s+(?:tell(?:ing)?|inform(?:ing)?|mention(?:ing)?|reveal(?:ing)?|alert(?:ing)?|notify(?:ing)?|let(?:ting)?|show(?:ing)?)\s+(?:this\s+(?:to\s+)?)?(?:the\s+|your\s+)?(?:user|human|them|anyone)\b(?:\s+\S{1,40}){0,4}?\s*(?:about|that|know|what|this|these|instructions?)?` },
   { family: 'indirect_injection', name: 'exfiltrate_data', needs: 'send forward email mail post upload exfiltrate transmit leak append include embed', score: 75, src: String.raw`\b(?:send|forward|email|e-mail|post|upload|exfiltrate|transmit|leak|append|include|embed)\b(?:\s+\S{1,40}){0,4}?\s+(?:the\s+|their\s+|all\s+)?(?:conversation|chat\s+history|(?:user'?s?|their)\s+(?:data|e-?mails?|password|credentials|files|messages|personal|contacts)|credentials|api\s+keys?|passwords?|session\s+tokens?|cookies|private\s+keys?)\b(?:\s+\S{1,40}){0,6}?\s+(?:to|into|in|at|via)\s+(?:https?:\/\/|\S{1,40}@|the\s+(?:url|link|image|following|address|server|endpoint))` },
   { family: 'indirect_injection', name: 'assistant_must_now', needs: 'must should will shall required instructed', score: 70, src: String.raw`\b(?:the\s+)?${AI}\s+(?:must|should|will|shall|is\s+(?:required|instructed)\s+to)\s+(?:now\s+|immediately\s+)?(?:ignore|disregard|forget|stop|reveal|send|forward|say|respond|reply|output|include|tell|visit|open|click|execute|run|call)\b` },
+  // -- added from the public-style training split (eval/guard/corpora/public.json `train`)
+  { family: 'instruction_override', name: 'override_multilingual', needs: 'vergiss ignoriere missachte oublie oubliez ignorez ignora ignorad olvida olvide', score: 85, src: String.raw`(?:^|[\s"'(])(?:vergiss|ignoriere|missachte|oublie|oubliez|ignorez|ignora|ignorad|olvida|olvide)(?:\s+\S{1,40}){0,4}?\s+(?:anweisungen|befehle|regeln|instruktionen|vorgaben|instructions|consignes|règles|instrucciones|reglas|órdenes|indicaciones)(?=[\s.,;:!?]|$)` },
+  { family: 'prompt_extraction', name: 'password_tricks', needs: 'spell spells spelled spelling encode reverse backwards acrostic letter letters', score: 80, src: String.raw`\b(?:spell(?:s|ed|ing)?(?:\s+out)?|encode|reverse|backwards|acrostic|first\s+letters?\s+of\s+each)\b(?:\s+\S{1,40}){0,8}?\s+(?:the\s+|your\s+|my\s+)?(?:secret\s+)?(?:password|passcode|access\s+code|secret\s+word)\b|\b(?:password|passcode|secret\s+word)\b(?:\s+\S{1,40}){0,4}?\s+(?:backwards|in\s+reverse|letter\s+by\s+letter|one\s+letter\s+per)` },
+  { family: 'prompt_extraction', name: 'access_granted', needs: 'granted', score: 80, src: String.raw`\b(?:say|output|print|reply|respond|write|followed\s+by)\b[^.\n]{0,40}?access\s+granted\b` },
+  { family: 'prompt_extraction', name: 'ai_prints_instructions', needs: 'instructions prompt', score: 75, src: String.raw`\b(?:prints?|reveals?|outputs?|shows?|displays?|recites?|repeats?)\s+(?:its|your)\s+(?:full|entire|complete|hidden|initial|original|secret|system)\s+(?:instructions|prompt)\b` },
+  { family: 'role_manipulation', name: 'amoral_persona', needs: 'unfiltered amoral unhinged confidant uncensored', score: 80, src: String.raw`\b(?:unfiltered|amoral|unhinged|uncensored)\s+(?:and\s+(?:amoral|unfiltered|uncensored|unhinged)\s+)?(?:ai|chatbot|assistant|model|response|version)\b|\bevil\s+(?:trusted\s+)?confidant\b` },
+  { family: 'role_manipulation', name: 'hypothetical_response', needs: 'hypothetical', score: 80, src: String.raw`\bhypothetical\s+response\b` },
+  { family: 'policy_bypass', name: 'opposite_day', needs: 'opposite', score: 75, src: String.raw`\b(?:today\s+is|it'?s)\s+opposite\s+day\b` },
+  { family: 'policy_bypass', name: 'break_the_rules', needs: 'break', score: 80, src: String.raw`\blet'?s\s+break\s+the\s+rules\b` },
+  { family: 'policy_bypass', name: 'rules_do_not_apply', needs: 'apply', score: 80, src: String.raw`\b(?:your|safety|content)\s+(?:safety\s+|content\s+)?(?:rules|guidelines|policies|restrictions|filters)\s+(?:do\s+not|don'?t|no\s+longer)\s+apply\b` },
+  { family: 'policy_bypass', name: 'without_filtering', needs: 'filtering remorse ethics morals censorship', score: 60, src: String.raw`\bwithout\s+(?:any\s+)?(?:filtering|remorse|ethics|morals|censorship)\b` },
+  { family: 'fake_delimiter', name: 'system_override', needs: 'override', score: 80, src: String.raw`\bSYSTEM\s+OVERRIDE\b|%{3,}\s*(?:END|BEGIN|START)\b`, flags: 'g' },
+  { family: 'fake_delimiter', name: 'bracket_role', needs: 'assistant system', score: 75, src: String.raw`\[\s*(?:assistant|system)\s*:\s*(?:when|if|always|never|tell|say|ignore|you)\b` },
+  { family: 'instruction_override', name: 'pwned_target', needs: 'pwned', score: 75, src: String.raw`\bI\s+have\s+been\s+PWNED\b` },
 ];
 
 // word hash -> indexes of the patterns that need that word
