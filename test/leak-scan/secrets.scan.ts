@@ -27,6 +27,9 @@ describe('no secret in anything the gateway logged or answered during the suite'
     expect(outputs.length).toBeGreaterThanOrEqual(1);
     // Stored records (audit log, threats, usage) are dumped by each test gateway on stop.
     expect(outputs.some((f) => /db-audit_log/.test(f))).toBe(true);
+    // Every test gateway's /metrics exposition, and the errors the backend unit tests provoked.
+    expect(outputs.some((f) => /[/\\]metrics\.txt$/.test(f))).toBe(true);
+    expect(outputs.some((f) => /backend-unit-errors/.test(f))).toBe(true);
     const lines = logs.reduce((n, f) => n + readFileSync(f, 'utf8').split('\n').length, 0);
     expect(lines).toBeGreaterThan(50);
   });
