@@ -114,6 +114,32 @@ describe.each(dialects)('policies on %s', (dialect) => {
     expect(listed.json.stored).toEqual([expect.objectContaining({ scope: 'key', subject: a.record.id, policy: { enabled: false } })]);
     const stored = await gw.ctx.store.db.selectFrom('guard_policies').selectAll().execute();
     expect(stored).toHaveLength(1);
+    expect((await admin('DELETE', `/key/${a.record.id}`)).status).toBe(204);
+  });
+
+  it('an app policy applies to its keys and its tokens, by app id, not to a namesake app', async () => {
+    const app = await gw.ctx.repos.apps.create({ name: 'kiosk' });
+    const twin = await gw.ctx.repos.apps.create({ name: 'kiosk-2' });
+    const key = await gw.ctx.repos.keys.create({ name: 'kiosk-key', appId: app.id });
+    recordSecret(key.key);
+    const token = async (appRef: string): Promise<string> => {
+      const res = await fetch(`${gw.url}/admin/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.adminKey}` }, body: JSON.stringify({ app: appRef, scopes: 'read,write' }) });
+      expect(res.status).toBe(201);
+      return recordSecret(((await res.json()) as { access_token: string }).access_token);
+    };
+    const appToken = await token(app.id);
+    const twinToken = await token(twin.id);
+    expect((await statuses(appToken)).v1).toBe(403);
+    expect((await admin('PUT', `/app/${app.id}`, { categories: { prompt_injection: { action: 'log' } } })).status).toBe(200);
+    expect((await statuses(key.key)).v1).toBe(200);
+    expect((await statuses(appToken)).v1).toBe(200);
+    expect((await statuses(twinToken)).v1).toBe(403);
+    // A key override layers over its app's: the key turns blocking back on for itself.
+    expect((await admin('PUT', `/key/${key.record.id}`, { categories: { prompt_injection: { action: 'block' } } })).status).toBe(200);
+    expect((await statuses(key.key)).v1).toBe(403);
+    expect((await statuses(appToken)).v1).toBe(200);
+    expect((await admin('DELETE', `/app/${app.id}`)).status).toBe(204);
+    expect((await admin('DELETE', `/key/${key.record.id}`)).status).toBe(204);
   });
 
   it('refuses bad overrides with a 400 naming the field, and unknown subjects with 404', async () => {
@@ -131,7 +157,7 @@ describe.each(dialects)('policies on %s', (dialect) => {
     await vi.waitFor(async () => {
       await gw.ctx.ops.audit.flush();
       const { items } = await gw.ctx.ops.audit.query({ action: 'policy.changed' });
-      expect(items.length).toBeGreaterThanOrEqual(5);
+      expect(items.length).toBeGreaterThanOrEqual(9);
     });
   });
 });
