@@ -11,6 +11,7 @@ import { registerKeys } from './keys.js';
 import { registerUsers } from './users.js';
 import { registerApps } from './apps.js';
 import { registerIpRules } from './ip-rules.js';
+import { registerGuardPolicies } from './guard-policies.js';
 import { registerTokens } from './tokens.js';
 import { registerSecrets } from './secrets.js';
 import { registerAudit } from './audit.js';
@@ -30,6 +31,7 @@ export function buildCli(): Command {
   registerUsers(program);
   registerApps(program);
   registerIpRules(program);
+  registerGuardPolicies(program);
   registerTokens(program);
   registerSecrets(program);
   registerAudit(program);

@@ -104,3 +104,16 @@ export class GuardPolicyBook {
     return p;
   }
 }
+
+// Route subjects are operations: `chat`, `embeddings`, `native:<provider>:<endpoint>`.
+const ROUTE_OPERATION = /^(?:chat|embeddings|native:[a-z0-9-]{1,40}:[A-Za-z0-9_]{1,60})$/;
+
+/** A subject as policies are stored (route paths as their operation), or what is wrong with it. */
+export function policySubject(scope: string, subject: string): { scope: PolicyScope; subject: string } | { problem: string } {
+  if (!POLICY_SCOPES.includes(scope as PolicyScope)) return { problem: `The scope must be key, app or route; got '${scope.slice(0, 20)}'.` };
+  if (subject.length === 0 || subject.length > 200) return { problem: 'The subject must be 1-200 characters.' };
+  if (scope !== 'route') return { scope: scope as PolicyScope, subject };
+  const op = routeOperation(subject);
+  if (!ROUTE_OPERATION.test(op)) return { problem: "A route policy names an operation: 'chat', 'embeddings' or 'native:<provider>:<endpoint>' (e.g. native:anthropic:messages)." };
+  return { scope: 'route', subject: op };
+}

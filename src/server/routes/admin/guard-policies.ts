@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { errors } from '../../../core/errors.js';
 import { guardPolicyOverrideSchema, type GuardPolicyOverride } from '../../../guard/policy.js';
-import { POLICY_SCOPES, routeOperation, type PolicyScope } from '../../../guard/policy-book.js';
+import { POLICY_SCOPES, policySubject, type PolicyScope } from '../../../guard/policy-book.js';
 import type { GatewayContext } from '../../context.js';
 import { reloadStoredPolicies } from '../../guard-policies.js';
 import { documented } from '../../openapi.js';
@@ -21,9 +21,6 @@ const subjectParams = z
     subject: z.string().min(1).max(200),
   })
   .strict();
-
-// Route subjects are operations: `chat`, `embeddings`, `native:<provider>:<endpoint>`.
-const ROUTE_OPERATION = /^(?:chat|embeddings|native:[a-z0-9-]{1,40}:[A-Za-z0-9_]{1,60})$/;
 
 const overrideView = z.object({
   scope: z.enum(POLICY_SCOPES as [PolicyScope, ...PolicyScope[]]),
@@ -41,12 +38,9 @@ const listView = z.object({
 
 function params(req: FastifyRequest): { scope: PolicyScope; subject: string } {
   const p = parseWith(subjectParams, req.params);
-  if (p.scope === 'route') {
-    const op = routeOperation(p.subject);
-    if (!ROUTE_OPERATION.test(op)) throw errors.invalidBody("A route policy names an operation: 'chat', 'embeddings' or 'native:<provider>:<endpoint>' (e.g. native:anthropic:messages).", 'subject');
-    return { scope: p.scope, subject: op };
-  }
-  return p;
+  const s = policySubject(p.scope, p.subject);
+  if ('problem' in s) throw errors.invalidBody(s.problem, 'subject');
+  return s;
 }
 
 export async function guardPolicyRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
