@@ -52,7 +52,11 @@ async function main(): Promise<void> {
     const f = (v: number | null) => (v === null ? '-' : v.toFixed(1));
     process.stdout.write(
       `\nkeygate (SQLite) soak, c=16: RSS ${f(result.rssMbAt100k)} MB at 100k -> ${f(result.rssMbAt300k)} MB at 300k requests ` +
-        `(${f(result.growthPct)}%): ${result.flat ? 'flat (within 10%)' : 'NOT flat'}; ${result.rps.toFixed(0)} req/s, ${result.failed} failed\n`,
+        `(${f(((result.rssMbAt300k ?? 0) / (result.rssMbAt100k || 1) - 1) * 100)}% as it stands)` +
+        (result.afterGc
+          ? `; after a full GC: RSS ${f(result.afterGc.at100k.rssMb)} -> ${f(result.afterGc.at300k.rssMb)} MB (${f(result.afterGc.rssGrowthPct)}%), heap in use ${f(result.afterGc.at100k.heapUsedMb)} -> ${f(result.afterGc.at300k.heapUsedMb)} MB (${f(result.afterGc.heapGrowthPct)}%)`
+          : '') +
+        `: ${result.flat ? 'flat (within 10%)' : 'NOT flat'}; ${result.rps.toFixed(0)} req/s, ${result.failed} failed\n`,
     );
     log(`wrote ${writeResults({ kind: 'soak', date: new Date().toISOString(), machine: m, features: started.target.features, ...result }, 'soak-')}`);
     return;

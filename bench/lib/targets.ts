@@ -33,6 +33,8 @@ export interface RunningTarget {
   features: Record<string, string>;
   rssMb(): number | null;
   cpuMs(): number | null;
+  /** keygate only: RSS and heap in use after a full GC in the process (null when it cannot say). */
+  memoryAfterGc?(): Promise<{ rssMb: number; heapUsedMb: number } | null>;
   stop(): Promise<void>;
 }
 
@@ -58,8 +60,25 @@ function running(child: Started, path: string, headers: Record<string, string>, 
     features: { ...features, ...child.ready.features },
     rssMb: () => rssMb(child.proc.pid),
     cpuMs: () => cpuMs(child.proc.pid),
+    memoryAfterGc: () => askMemory(child),
     stop: () => stopChild(child.proc),
   };
+}
+
+function askMemory(child: Started): Promise<{ rssMb: number; heapUsedMb: number } | null> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(null), 10_000);
+    const onMessage = (m: { type?: string; rssMb?: number; heapUsedMb?: number }) => {
+      if (m?.type === 'memory' && typeof m.rssMb === 'number' && typeof m.heapUsedMb === 'number') done({ rssMb: m.rssMb, heapUsedMb: m.heapUsedMb });
+    };
+    const done = (v: { rssMb: number; heapUsedMb: number } | null) => {
+      clearTimeout(timer);
+      child.proc.off('message', onMessage);
+      resolve(v);
+    };
+    child.proc.on('message', onMessage);
+    if (!child.proc.send?.({ type: 'memory' })) done(null);
+  });
 }
 
 function profFlags(id: TargetId, o: TargetOptions): string[] {
@@ -107,7 +126,8 @@ export async function startTarget(id: TargetId, o: TargetOptions): Promise<Start
           // Redis limit counters (the gateway reads REDIS_URL).
           if (o.redisUrl) env.REDIS_URL = o.redisUrl;
         }
-        const c = await startChild({ name: id, args: [...profFlags(id, o), built('bench/servers/keygate.ts')], env });
+        // --expose-gc: only for the soak's memory reading, never called otherwise.
+        const c = await startChild({ name: id, args: [...profFlags(id, o), '--expose-gc', built('bench/servers/keygate.ts')], env });
         if (!c.ready.clientKey) return { ok: false, reason: 'keygate child sent no client key' };
         return { ok: true, target: running(c, CHAT, { authorization: `Bearer ${c.ready.clientKey}` }) };
       }

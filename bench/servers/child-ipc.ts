@@ -27,3 +27,22 @@ export function onStop(stop: () => Promise<void>): void {
   process.on('SIGINT', run);
   process.on('disconnect', run);
 }
+
+/** Memory after a full collection, as the soak asks for it (the child runs with --expose-gc). */
+export interface MemoryMessage {
+  type: 'memory';
+  rssMb: number;
+  heapUsedMb: number;
+}
+
+/** Answers the parent's `{ type: 'memory' }` requests: a full GC, a moment to return pages, then the figures. */
+export function answerMemoryRequests(): void {
+  process.on('message', (m: { type?: string }) => {
+    if (m?.type !== 'memory') return;
+    (globalThis as { gc?: () => void }).gc?.();
+    setTimeout(() => {
+      const u = process.memoryUsage();
+      process.send?.({ type: 'memory', rssMb: u.rss / 1e6, heapUsedMb: u.heapUsed / 1e6 } satisfies MemoryMessage);
+    }, 500);
+  });
+}

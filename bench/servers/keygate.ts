@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startGateway } from '../../src/server/gateway.js';
 import { ApiKeyRepository } from '../../src/store/repositories/api-keys.js';
-import { onStop, sendReady } from './child-ipc.js';
+import { answerMemoryRequests, onStop, sendReady } from './child-ipc.js';
 import { benchPipeline } from './keygate-pipeline.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'keygate-bench-'));
@@ -43,6 +43,7 @@ const gw = await startGateway({
 // An ordinary app key (read, write), as a client would hold.
 const { key } = await new ApiKeyRepository(gw.ctx.store).create({ name: `bench-${Date.now()}`, scopes: ['read', 'write'] });
 const store = gw.ctx.store.dialect;
+answerMemoryRequests();
 sendReady({ port: Number(new URL(gw.url).port), clientKey: key, features: { store, ...pipeline.features } });
 
 onStop(async () => {
