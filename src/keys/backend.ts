@@ -1,6 +1,6 @@
 /** Builds the configured secret backend (`secrets.backend`); remote ones behind a TTL cache. */
 import { readFileSync } from 'node:fs';
-import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { ConfigError } from '../config/load.js';
 import type { SecretBackend } from '../secrets/backend.js';
 import { AwsSecretsManagerBackend } from '../secrets/backends/aws.js';
@@ -62,12 +62,21 @@ function azureCredential(a: NonNullable<SecretsConfig['azure']>, deps: BackendDe
   const secret = credentialFrom(deps, a.clientSecretEnv);
   if (!secret) throw new ConfigError(`secrets.azure.clientId is set but ${a.clientSecretEnv} is not: put the service principal's client secret in it (a plain value or an enc: value).`);
   if (a.authorityHost && !a.authorityHost.startsWith('https://')) throw new ConfigError('secrets.azure.authorityHost must be an https:// URL (MSAL sends the client secret there).');
-  // Revealed once, into the credential object the SDK keeps for its token requests.
-  return new ClientSecretCredential(a.tenantId!, a.clientId, secret.reveal(), {
-    authorityHost: a.authorityHost,
-    disableInstanceDiscovery: a.disableInstanceDiscovery,
-    ...(ca ? { tlsOptions: { ca } } : {}),
-  });
+  // Made on the first token request, so a gateway that never reaches Azure never loads its
+  // identity library; the secret is revealed once, into the credential the SDK keeps.
+  const tenantId = a.tenantId!;
+  const clientId = a.clientId;
+  let made: Promise<TokenCredential> | null = null;
+  const credential = () =>
+    (made ??= import('@azure/identity').then(
+      ({ ClientSecretCredential }) =>
+        new ClientSecretCredential(tenantId, clientId, secret.reveal(), {
+          authorityHost: a.authorityHost,
+          disableInstanceDiscovery: a.disableInstanceDiscovery,
+          ...(ca ? { tlsOptions: { ca } } : {}),
+        }),
+    ));
+  return { getToken: async (scopes, options) => (await credential()).getToken(scopes, options) };
 }
 
 function readCa(file: string, field: string): Buffer {

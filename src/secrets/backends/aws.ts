@@ -2,16 +2,9 @@
  * AWS Secrets Manager through the official SDK. Logical name `openai` is the secret
  * `keygate/openai` (prefix configurable) holding the key as a plain SecretString.
  * Credentials come from the SDK's default chain (env, profile, SSO, IMDS/ECS role) unless given.
+ * The SDK is loaded on first use: a gateway or CLI that does not use AWS does not pay for it.
  */
-import {
-  CreateSecretCommand,
-  DeleteSecretCommand,
-  GetSecretValueCommand,
-  ListSecretsCommand,
-  PutSecretValueCommand,
-  RestoreSecretCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretString } from '../../crypto/secret-string.js';
 import { assertSecretName, type SecretBackend, type SecretBackendCapabilities } from '../backend.js';
 import { SecretBackendError, SecretNotFoundError, describeCause, type SecretOperation } from '../errors.js';
@@ -34,37 +27,52 @@ export interface AwsBackendOptions {
   client?: SecretsManagerClient;
 }
 
+type Sdk = typeof import('@aws-sdk/client-secrets-manager');
+let sdkLoad: Promise<Sdk> | null = null;
+const loadSdk = (): Promise<Sdk> => (sdkLoad ??= import('@aws-sdk/client-secrets-manager'));
+
 export class AwsSecretsManagerBackend implements SecretBackend {
   readonly name = 'aws';
   readonly capabilities: SecretBackendCapabilities = { read: true, write: true, delete: true, list: true };
-  readonly #client: SecretsManagerClient;
+  #ready: Promise<{ client: SecretsManagerClient; sdk: Sdk }> | null = null;
+  #made: SecretsManagerClient | null = null;
   readonly #prefix: string;
   readonly #opts: AwsBackendOptions;
 
   constructor(opts: AwsBackendOptions = {}) {
     this.#opts = opts;
     this.#prefix = opts.prefix ?? 'keygate/';
-    const c = opts.credentials;
-    this.#client =
-      opts.client ??
-      new SecretsManagerClient({
-        region: opts.region,
-        endpoint: opts.endpoint,
-        maxAttempts: opts.maxAttempts ?? 3,
-        credentials: c
-          ? {
-              accessKeyId: c.accessKeyId,
-              secretAccessKey: reveal(c.secretAccessKey),
-              sessionToken: c.sessionToken === undefined ? undefined : reveal(c.sessionToken),
-            }
-          : undefined,
-      });
+  }
+
+  /** The SDK and the client, made on the first call. */
+  #client(): Promise<{ client: SecretsManagerClient; sdk: Sdk }> {
+    return (this.#ready ??= loadSdk().then((sdk) => {
+      const opts = this.#opts;
+      const c = opts.credentials;
+      const client =
+        opts.client ??
+        new sdk.SecretsManagerClient({
+          region: opts.region,
+          endpoint: opts.endpoint,
+          maxAttempts: opts.maxAttempts ?? 3,
+          credentials: c
+            ? {
+                accessKeyId: c.accessKeyId,
+                secretAccessKey: reveal(c.secretAccessKey),
+                sessionToken: c.sessionToken === undefined ? undefined : reveal(c.sessionToken),
+              }
+            : undefined,
+        });
+      this.#made = client;
+      return { client, sdk };
+    }));
   }
 
   async get(name: string): Promise<SecretString> {
     assertSecretName(name);
+    const { client, sdk } = await this.#client();
     try {
-      const out = await this.#client.send(new GetSecretValueCommand({ SecretId: this.#prefix + name }));
+      const out = await client.send(new sdk.GetSecretValueCommand({ SecretId: this.#prefix + name }));
       if (typeof out.SecretString !== 'string') {
         throw new SecretBackendError(this.name, 'get', 'the secret holds binary data, not a string', { secretName: name, code: 'bad_shape' });
       }
@@ -76,6 +84,7 @@ export class AwsSecretsManagerBackend implements SecretBackend {
 
   async put(name: string, value: SecretString): Promise<void> {
     assertSecretName(name);
+    const { client, sdk } = await this.#client();
     const id = this.#prefix + name;
     try {
       await this.#putValue(id, value);
@@ -84,13 +93,13 @@ export class AwsSecretsManagerBackend implements SecretBackend {
       try {
         if (code === 'ResourceNotFoundException') {
           await value.use((plain) =>
-            this.#client.send(new CreateSecretCommand({ Name: id, SecretString: plain, KmsKeyId: this.#opts.kmsKeyId, Description: 'keygate provider key' })),
+            client.send(new sdk.CreateSecretCommand({ Name: id, SecretString: plain, KmsKeyId: this.#opts.kmsKeyId, Description: 'keygate provider key' })),
           );
           return;
         }
         // A secret scheduled for deletion refuses writes until it is restored.
         if (code === 'InvalidRequestException' && /deletion/i.test(errMessage(err))) {
-          await this.#client.send(new RestoreSecretCommand({ SecretId: id }));
+          await client.send(new sdk.RestoreSecretCommand({ SecretId: id }));
           await this.#putValue(id, value);
           return;
         }
@@ -101,16 +110,18 @@ export class AwsSecretsManagerBackend implements SecretBackend {
     }
   }
 
-  #putValue(id: string, value: SecretString): Promise<unknown> {
-    return value.use((plain) => this.#client.send(new PutSecretValueCommand({ SecretId: id, SecretString: plain })));
+  async #putValue(id: string, value: SecretString): Promise<unknown> {
+    const { client, sdk } = await this.#client();
+    return value.use((plain) => client.send(new sdk.PutSecretValueCommand({ SecretId: id, SecretString: plain })));
   }
 
   async delete(name: string): Promise<void> {
     assertSecretName(name);
+    const { client, sdk } = await this.#client();
     const days = this.#opts.recoveryWindowDays ?? 7;
     try {
-      await this.#client.send(
-        new DeleteSecretCommand(days === 0 ? { SecretId: this.#prefix + name, ForceDeleteWithoutRecovery: true } : { SecretId: this.#prefix + name, RecoveryWindowInDays: days }),
+      await client.send(
+        new sdk.DeleteSecretCommand(days === 0 ? { SecretId: this.#prefix + name, ForceDeleteWithoutRecovery: true } : { SecretId: this.#prefix + name, RecoveryWindowInDays: days }),
       );
     } catch (err) {
       throw this.#wrap(err, 'delete', name);
@@ -118,12 +129,13 @@ export class AwsSecretsManagerBackend implements SecretBackend {
   }
 
   async list(): Promise<string[]> {
+    const { client, sdk } = await this.#client();
     const names: string[] = [];
     let next: string | undefined;
     try {
       do {
-        const out = await this.#client.send(
-          new ListSecretsCommand({ NextToken: next, MaxResults: 100, Filters: this.#prefix ? [{ Key: 'name', Values: [this.#prefix] }] : undefined }),
+        const out = await client.send(
+          new sdk.ListSecretsCommand({ NextToken: next, MaxResults: 100, Filters: this.#prefix ? [{ Key: 'name', Values: [this.#prefix] }] : undefined }),
         );
         for (const s of out.SecretList ?? []) {
           // The name filter matches prefixes of words too; keep exact prefix matches only.
@@ -138,8 +150,9 @@ export class AwsSecretsManagerBackend implements SecretBackend {
   }
 
   async validate(): Promise<void> {
+    const { client, sdk } = await this.#client();
     try {
-      await this.#client.send(new ListSecretsCommand({ MaxResults: 1 }));
+      await client.send(new sdk.ListSecretsCommand({ MaxResults: 1 }));
     } catch (err) {
       throw this.#wrap(err, 'validate');
     }
@@ -160,7 +173,7 @@ export class AwsSecretsManagerBackend implements SecretBackend {
   }
 
   destroy(): void {
-    if (!this.#opts.client) this.#client.destroy();
+    if (!this.#opts.client) this.#made?.destroy();
   }
 }
 

@@ -4,9 +4,10 @@
  * `keygate-openai-2` with a `keygate-name` tag holding the logical name, which list() reads back.
  * Credentials: a TokenCredential (DefaultAzureCredential by default: env, workload identity,
  * managed identity, Azure CLI; src/keys/backend.ts builds a ClientSecretCredential from config).
+ * The Azure SDK is loaded on first use: a gateway or CLI that does not use Azure does not pay for it.
  */
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import { SecretClient } from '@azure/keyvault-secrets';
+import type { TokenCredential } from '@azure/identity';
+import type { SecretClient } from '@azure/keyvault-secrets';
 import { SecretString } from '../../crypto/secret-string.js';
 import { assertSecretName, type SecretBackend, type SecretBackendCapabilities } from '../backend.js';
 import { SecretBackendError, SecretNotFoundError, describeCause, type SecretOperation } from '../errors.js';
@@ -41,10 +42,16 @@ export function azureSecretName(name: string, prefix = 'keygate-'): string {
   return (prefix + name).replace(/[^0-9a-zA-Z-]/g, '-');
 }
 
+/** The Azure client library and identity, loaded once, on first use. */
+let azureLoad: Promise<{ SecretClient: typeof SecretClient; DefaultAzureCredential: typeof import('@azure/identity').DefaultAzureCredential }> | null = null;
+const loadAzure = () =>
+  (azureLoad ??= Promise.all([import('@azure/keyvault-secrets'), import('@azure/identity')]).then(([kv, id]) => ({ SecretClient: kv.SecretClient, DefaultAzureCredential: id.DefaultAzureCredential })));
+
 export class AzureKeyVaultBackend implements SecretBackend {
   readonly name = 'azure';
   readonly capabilities: SecretBackendCapabilities = { read: true, write: true, delete: true, list: true };
-  readonly #client: SecretClient;
+  readonly #opts: AzureBackendOptions;
+  #ready: Promise<SecretClient> | null = null;
   readonly #prefix: string;
   readonly #purge: boolean;
 
@@ -58,21 +65,30 @@ export class AzureKeyVaultBackend implements SecretBackend {
     }
     this.#prefix = opts.prefix ?? 'keygate-';
     this.#purge = opts.purgeOnDelete === true;
-    this.#client =
-      opts.client ??
-      new SecretClient(opts.vaultUrl, opts.credential ?? new DefaultAzureCredential(), {
-        retryOptions: { maxRetries: opts.maxRetries ?? 3 },
-        disableChallengeResourceVerification: opts.disableChallengeResourceVerification,
-        // The pipeline's HTTP client refuses http:// unless told; Key Vault's own auth policy does not check.
-        allowInsecureConnection: opts.allowInsecureHttp === true,
-        ...(opts.tlsCa ? { tlsOptions: { ca: opts.tlsCa } } : {}),
-      });
+    this.#opts = opts;
+  }
+
+  /** The client, made on the first call. */
+  #client(): Promise<SecretClient> {
+    const opts = this.#opts;
+    if (opts.client) return Promise.resolve(opts.client);
+    return (this.#ready ??= loadAzure().then(
+      (az) =>
+        new az.SecretClient(opts.vaultUrl, opts.credential ?? new az.DefaultAzureCredential(), {
+          retryOptions: { maxRetries: opts.maxRetries ?? 3 },
+          disableChallengeResourceVerification: opts.disableChallengeResourceVerification,
+          // The pipeline's HTTP client refuses http:// unless told; Key Vault's own auth policy does not check.
+          allowInsecureConnection: opts.allowInsecureHttp === true,
+          ...(opts.tlsCa ? { tlsOptions: { ca: opts.tlsCa } } : {}),
+        }),
+    ));
   }
 
   async get(name: string): Promise<SecretString> {
     assertSecretName(name);
     try {
-      const s = await this.#client.getSecret(azureSecretName(name, this.#prefix));
+      const client = await this.#client();
+      const s = await client.getSecret(azureSecretName(name, this.#prefix));
       if (typeof s.value !== 'string') throw new SecretBackendError(this.name, 'get', 'the secret has no value', { secretName: name, code: 'bad_shape' });
       return SecretString.from(s.value);
     } catch (err) {
@@ -83,8 +99,9 @@ export class AzureKeyVaultBackend implements SecretBackend {
   async put(name: string, value: SecretString): Promise<void> {
     assertSecretName(name);
     try {
+      const client = await this.#client();
       await value.use((plain) =>
-        this.#client.setSecret(azureSecretName(name, this.#prefix), plain, { tags: { [NAME_TAG]: name }, contentType: 'text/plain' }),
+        client.setSecret(azureSecretName(name, this.#prefix), plain, { tags: { [NAME_TAG]: name }, contentType: 'text/plain' }),
       );
     } catch (err) {
       throw this.#wrap(err, 'put', name, value);
@@ -95,10 +112,11 @@ export class AzureKeyVaultBackend implements SecretBackend {
     assertSecretName(name);
     const physical = azureSecretName(name, this.#prefix);
     try {
-      const poller = await this.#client.beginDeleteSecret(physical, { intervalInMs: this.#purge ? 1000 : 0 });
+      const client = await this.#client();
+      const poller = await client.beginDeleteSecret(physical, { intervalInMs: this.#purge ? 1000 : 0 });
       if (this.#purge) {
         await poller.pollUntilDone();
-        await this.#client.purgeDeletedSecret(physical);
+        await client.purgeDeletedSecret(physical);
       }
     } catch (err) {
       throw this.#wrap(err, 'delete', name);
@@ -109,7 +127,8 @@ export class AzureKeyVaultBackend implements SecretBackend {
     const names: string[] = [];
     const physicalPrefix = azureSecretName('', this.#prefix).toLowerCase();
     try {
-      for await (const p of this.#client.listPropertiesOfSecrets()) {
+      const client = await this.#client();
+      for await (const p of client.listPropertiesOfSecrets()) {
         if (!p.name.toLowerCase().startsWith(physicalPrefix) || p.enabled === false) continue;
         names.push(p.tags?.[NAME_TAG] ?? p.name.slice(physicalPrefix.length).toLowerCase());
       }
@@ -121,8 +140,9 @@ export class AzureKeyVaultBackend implements SecretBackend {
 
   async validate(): Promise<void> {
     try {
+      const client = await this.#client();
       // One page of the listing proves the URL, the credential and the list permission.
-      await this.#client.listPropertiesOfSecrets().byPage({ maxPageSize: 1 }).next();
+      await client.listPropertiesOfSecrets().byPage({ maxPageSize: 1 }).next();
     } catch (err) {
       throw this.#wrap(err, 'validate');
     }
