@@ -86,6 +86,12 @@ async function openPostgres(url: string): Promise<Store> {
   pool.on('error', () => {
     /* an idle client failed; the pool replaces it and the next query reports real errors */
   });
+  // pg-pool listens for errors only on idle clients: a backend killed (restart, failover,
+  // pg_terminate_backend) while its client is checked out would emit an unhandled 'error'
+  // and end the process. The query in flight fails on its own; the pool drops the client.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 
   const listener = new ChangeListener(url, CHANGE_CHANNEL);

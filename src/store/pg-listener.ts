@@ -65,7 +65,8 @@ export class ChangeListener {
       await client.query(`LISTEN ${this.#channel}`);
     } catch (err) {
       client.removeListener('end', lost);
-      await client.end().catch(() => undefined);
+      // Not awaited: ending a client whose connection failed half-way may never settle.
+      client.end().catch(() => undefined);
       throw err;
     }
     if (this.#closed) {

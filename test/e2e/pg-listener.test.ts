@@ -3,6 +3,7 @@
  * through LISTEN. When that connection is killed, revocations must still be seen: while it is
  * down the caches count as stale, and it reconnects by itself and hears notifications again.
  */
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANGE_CHANNEL, openStore, type Store } from '../../src/store/connect.js';
@@ -85,5 +86,30 @@ describe.skipIf(!pgUp)('the PostgreSQL change listener', { timeout: 60_000 }, ()
     const key2 = await cachedKey('after-reconnect');
     await repo.revoke('after-reconnect');
     await until('the revocation is heard by the new listener', async () => (await status(key2)) === 401);
+  });
+});
+
+describe.skipIf(!pgUp)('a pooled PostgreSQL connection killed while in use', { timeout: 60_000 }, () => {
+  it('fails the query it was running; the process goes on and the next query gets a new connection', async () => {
+    const db = await createTempDatabase();
+    const store = await openStore(db.url);
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    try {
+      const running = sql`SELECT pg_sleep(30)`.execute(store.db).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      const dbName = new URL(db.url).pathname.slice(1);
+      await until('the query is running', async () => (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'SELECT pg_sleep%'`, [dbName])).rowCount === 1);
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'SELECT pg_sleep%'`, [dbName]);
+      // Without a listener on checked-out clients, pg emits 'error' with nobody to hear it: an uncaught exception.
+      expect(await running).toBeInstanceOf(Error);
+      await expect(sql`SELECT 1 AS one`.execute(store.db)).resolves.toMatchObject({ rows: [{ one: 1 }] });
+    } finally {
+      await admin.end();
+      await store.close();
+      await db.drop();
+    }
   });
 });

@@ -58,6 +58,14 @@ describe.skipIf(!pgUp)('/readyz with the store down', { timeout: 60_000 }, () =>
     const up = await ready(gw);
     expect(up.status).toBe(200);
     expect(up.body.checks.store.ok).toBe(true);
+    // The change listener, refused while the database was closed, comes back by itself.
+    for (let i = 0; i < 200; i++) {
+      const r = await admin.query('SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND query = $2', [dbName, 'LISTEN keygate_changed']);
+      if (r.rowCount) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    const listening = await admin.query('SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND query = $2', [dbName, 'LISTEN keygate_changed']);
+    expect(listening.rowCount).toBe(1);
   });
 });
 
