@@ -1,0 +1,51 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { drained, writeOrWait } from './stream-write.js';
+
+/** A stream whose buffer is full (nothing reads it). */
+function full(): PassThrough {
+  const s = new PassThrough({ highWaterMark: 16 });
+  while (s.write('x'.repeat(16)));
+  return s;
+}
+
+describe('writeOrWait', () => {
+  it('returns at once while the buffer has room', async () => {
+    const s = new PassThrough();
+    await writeOrWait(s, 'data: 1\n\n', new AbortController().signal);
+    expect(s.read()?.toString()).toBe('data: 1\n\n');
+  });
+
+  it('waits for drain when the buffer is full', async () => {
+    const s = full();
+    const wait = drained(s, new AbortController().signal);
+    s.resume();
+    await expect(wait).resolves.toBeUndefined();
+    expect(s.listenerCount('close')).toBe(0);
+  });
+
+  it('rejects when the stream is destroyed while waiting (a client gone), instead of waiting for ever', async () => {
+    const s = full();
+    const wait = writeOrWait(s, 'more', new AbortController().signal);
+    s.destroy();
+    await expect(wait).rejects.toThrow(/closed before it drained/);
+  });
+
+  it('rejects with the abort reason when the call is aborted while waiting, and leaves no listener behind', async () => {
+    const s = full();
+    const abort = new AbortController();
+    const wait = drained(s, abort.signal);
+    abort.abort(new Error('client closed'));
+    await expect(wait).rejects.toThrow('client closed');
+    expect(s.listenerCount('drain') + s.listenerCount('close') + s.listenerCount('error')).toBe(0);
+  });
+
+  it('rejects at once on a stream already destroyed or a call already aborted', async () => {
+    const s = full();
+    s.destroy();
+    await expect(drained(s, new AbortController().signal)).rejects.toThrow();
+    const abort = new AbortController();
+    abort.abort();
+    await expect(drained(full(), abort.signal)).rejects.toBeDefined();
+  });
+});
