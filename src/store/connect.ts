@@ -6,10 +6,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
+import type { CustomTypesConfig } from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { migrationProvider, type Dialect } from './migrations/index.js';
-import { ChangeListener } from './pg-listener.js';
 import type { Database } from './schema.js';
 
 export const CHANGE_CHANNEL = 'keygate_changed';
@@ -77,12 +76,15 @@ function openSqlite(path: string): Store {
 }
 
 async function openPostgres(url: string): Promise<Store> {
+  // Loaded here, not at the top: the embedded default (SQLite) never pays for the driver.
+  const { default: pg } = await import('pg');
+  const { ChangeListener } = await import('./pg-listener.js');
   // int8 (bigint) and numeric columns as JS numbers: our values are epoch ms and counters.
   const types = {
     getTypeParser: (oid: number, format?: 'text' | 'binary') =>
       oid === 20 || oid === 1700 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
   };
-  const pool = new pg.Pool({ connectionString: url, max: 10, types: types as pg.CustomTypesConfig });
+  const pool = new pg.Pool({ connectionString: url, max: 10, types: types as CustomTypesConfig });
   pool.on('error', () => {
     /* an idle client failed; the pool replaces it and the next query reports real errors */
   });
