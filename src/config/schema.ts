@@ -263,9 +263,18 @@ export const configSchema = z
         allowCidrs: z.array(z.string()).default([]),
         /** Allow http:// targets (off: https only). */
         allowHttp: z.boolean().default(false),
+        /** Finished deliveries are deleted from the delivery log after this many days (0: kept). */
+        deliveryRetentionDays: z.number().int().min(0).max(3650).default(30),
       })
       .strict()
-      .default({ allowPrivateTargets: false, allowCidrs: [], allowHttp: false }),
+      .default({ allowPrivateTargets: false, allowCidrs: [], allowHttp: false, deliveryRetentionDays: 30 }),
+    events: z
+      .object({
+        /** Refusal events (rate_limited, credential.rejected, ...) per key or address: one audit record and webhook per this many seconds, with a count; 0 = every one. */
+        coalesceSeconds: z.number().int().min(0).max(86_400).default(60),
+      })
+      .strict()
+      .default({ coalesceSeconds: 60 }),
     tracing: z
       .object({
         /** OTLP/HTTP endpoint (JSON), e.g. http://collector:4318 (/v1/traces is appended). Unset: OTEL_EXPORTER_OTLP_ENDPOINT, else tracing is off. */

@@ -6,6 +6,7 @@
 import { sealEnvelope, type MasterKey } from '../crypto/index.js';
 import { MasterKeyRing } from '../keys/master-keys.js';
 import { AuditLog } from '../usage/audit/index.js';
+import { EventCoalescer } from '../usage/coalesce.js';
 import type { GatewayMetrics } from '../usage/metrics.js';
 import { WEBHOOK_EVENTS, WebhookDispatcher, type Sealer, type WebhookEventType } from '../usage/webhooks/index.js';
 import type { Store } from '../store/connect.js';
@@ -14,6 +15,8 @@ import type { EventBus, GatewayEvent } from './events.js';
 import type { Logger } from './logger.js';
 
 const WEBHOOK_TYPES = new Set<string>(WEBHOOK_EVENTS);
+/** Events a client can cause at will, one per refused request. */
+const COALESCED = new Set<string>(['rate_limited', 'credential.rejected', 'credential.revoked_used', 'ip.denied']);
 
 /**
  * Webhook secrets at rest: AES-256-GCM under the master key, bound to their purpose. Opened
@@ -35,10 +38,11 @@ export function createOperations(deps: { store: Store; config: KeygateConfig; ma
   const webhooks = new WebhookDispatcher(store, {
     sealer: masterKeySealer(deps.masterKey),
     policy: config.webhooks,
+    retentionMs: config.webhooks.deliveryRetentionDays * 86_400_000,
     onError: (err) => logger.warn({ err }, 'webhook delivery error'),
   });
 
-  events.on((e: GatewayEvent) => {
+  const tell = (e: GatewayEvent): void => {
     audit.record({
       actor: e.actor,
       action: e.type,
@@ -51,6 +55,16 @@ export function createOperations(deps: { store: Store; config: KeygateConfig; ma
     if (WEBHOOK_TYPES.has(e.type)) {
       webhooks.emit(e.type as WebhookEventType, { actor: e.actor, target: e.target ?? null, outcome: e.outcome, ...(e.details ?? {}) }).catch((err: unknown) => logger.warn({ err }, 'webhook event could not be queued'));
     }
+  };
+  // Refusals come in floods: one audit record and one webhook per key or address per window, with a count.
+  const windowSeconds = config.events.coalesceSeconds;
+  const coalescer = new EventCoalescer<GatewayEvent>({ windowMs: windowSeconds * 1000 }, (e, count) => tell({ ...e, details: { ...e.details, count, windowSeconds } }));
+
+  events.on((e: GatewayEvent) => {
+    // Per credential and what it hit when it is known, else per address.
+    if (windowSeconds > 0 && COALESCED.has(e.type)) coalescer.offer(e.type, e.actor !== 'anonymous' ? `${e.actor}\u0001${e.target ?? ''}` : (e.address ?? ''), e);
+    else tell(e);
+    // Metrics count every event, coalesced or not.
     if (e.type === 'rate_limited') metrics.limitRejected(limitLabel(String(e.details?.limit ?? '')));
     if (e.type === 'upstream.down' && e.target) metrics.circuitState(e.target, 'open');
     if (e.type === 'upstream.recovered' && e.target) metrics.circuitState(e.target, 'closed');
@@ -63,6 +77,7 @@ export function createOperations(deps: { store: Store; config: KeygateConfig; ma
       webhooks.start();
     },
     async close(): Promise<void> {
+      coalescer.close();
       await webhooks.close();
       await audit.close();
     },

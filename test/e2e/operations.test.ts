@@ -192,3 +192,62 @@ describe('metrics that count everything', () => {
     expect(value(await scrape(), /keygate_upstream_circuit_state\{provider="openai"\}/)).toBe(0);
   });
 });
+
+describe('event flooding', () => {
+  let g: TestGateway;
+  const records = async (action: string) => {
+    await g.ctx.ops.audit.flush();
+    return (await g.ctx.ops.audit.query({ action, limit: 500 })).items;
+  };
+  const deliveries = async (event: string) =>
+    (await g.ctx.store.db.selectFrom('webhook_deliveries' as never).selectAll().where('event' as never, '=', event as never).execute()) as Array<{ payload: string }>;
+
+  beforeAll(async () => {
+    g = await startTestGateway({
+      label: 'event-flood',
+      env: { KEY_MODE: 'server', OPENAI_API_KEY: KEY, OPENAI_BASE_URL: mock.url },
+      config: { events: { coalesceSeconds: 1 }, webhooks: { allowPrivateTargets: true, allowHttp: true } },
+    });
+    recordSecret((await g.ctx.ops.webhooks.endpoints.create({ url: receiverUrl, events: ['rate_limited'] })).secret);
+  });
+  afterAll(() => g?.stop());
+
+  it('a burst of refusals is one audit record and one webhook per key, then one with the count', async () => {
+    const { record, key } = await g.ctx.repos.keys.create({ name: 'flooder', limits: { dailyRequests: 0 } });
+    recordSecret(key);
+    const send = () =>
+      fetch(`${g.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }) });
+    for (let i = 0; i < 10; i++) expect((await send()).status).toBe(429);
+    const first = (await records('rate_limited')).filter((r) => r.actor === record.id);
+    expect(first).toHaveLength(1);
+    expect(first[0].details).toMatchObject({ count: 1 });
+    expect(await deliveries('rate_limited')).toHaveLength(1);
+    // The window (1 s) ends: the other nine arrive as one record and one webhook.
+    let later = first;
+    while (later.length < 2) {
+      await new Promise((r) => setTimeout(r, 20));
+      later = (await records('rate_limited')).filter((r) => r.actor === record.id);
+    }
+    expect(later[0].details).toMatchObject({ count: 9, windowSeconds: 1 });
+    while ((await deliveries('rate_limited')).length < 2) await new Promise((r) => setTimeout(r, 20));
+    expect(JSON.parse((await deliveries('rate_limited'))[1].payload)).toMatchObject({ data: { count: 9 } });
+    // Metrics still count every refusal.
+    const text = await (await fetch(`${g.url}/metrics`, { headers: { authorization: `Bearer ${g.adminKey}` } })).text();
+    expect(Number(/^keygate_limit_rejections_total\{limit="quota_requests"\} (\d+)$/m.exec(text)?.[1])).toBe(10);
+    expect((await g.ctx.ops.audit.verify()).ok).toBe(true);
+  });
+
+  it('bad credentials from one address are one record, then one with the count', async () => {
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${g.url}/v1/models`, { headers: { authorization: `Bearer kg-not-a-key-${i}-0123456789abcdef` } });
+      expect(res.status).toBe(401);
+    }
+    expect(await records('credential.rejected')).toHaveLength(1);
+    let all = await records('credential.rejected');
+    while (all.length < 2) {
+      await new Promise((r) => setTimeout(r, 20));
+      all = await records('credential.rejected');
+    }
+    expect(all[0].details).toMatchObject({ count: 4 });
+  });
+});

@@ -6,7 +6,7 @@
 import type { LookupFunction } from 'node:net';
 import { Agent, request } from 'undici';
 import { redactText } from '../../core/redact.js';
-import { checkTarget, TargetRefused, type Resolver, type TargetPolicy } from './ssrf.js';
+import { checkTarget, TargetRefused, TargetUnresolved, type Resolver, type TargetPolicy } from './ssrf.js';
 
 export interface AttemptResult {
   ok: boolean;
@@ -39,7 +39,8 @@ export async function attemptDelivery(url: string, body: string, headers: Record
     const ok = res.statusCode >= 200 && res.statusCode < 300;
     return { ok, statusCode: res.statusCode, error: ok ? null : `HTTP ${res.statusCode}`, permanent: false };
   } catch (err) {
-    const permanent = err instanceof TargetRefused;
+    // A policy refusal never changes by retrying; a DNS failure may pass.
+    const permanent = err instanceof TargetRefused && !(err instanceof TargetUnresolved);
     return { ok: false, statusCode: null, error: cleanError(err, secret), permanent };
   } finally {
     if (agent) await agent.close().catch(() => undefined);

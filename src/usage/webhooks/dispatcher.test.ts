@@ -250,6 +250,45 @@ describe.each(targets)('webhooks on $name', (target) => {
     expect(calls).toBe(1);
   });
 
+  it('retries a delivery whose host does not resolve for now (not a permanent refusal)', async () => {
+    received.length = 0;
+    let failing = true;
+    const resolve = async () => {
+      if (failing) throw Object.assign(new Error('getaddrinfo EAI_AGAIN'), { code: 'EAI_AGAIN' });
+      return [{ address: '127.0.0.1', family: 4 }];
+    };
+    const d = make(await open(await target.url()), { resolve });
+    const port = new URL(base).port;
+    const { endpoint } = await d.endpoints.create({ url: `http://hooks.keygate-dns.invalid:${port}/dns`, events: ['upstream.down'] });
+    await d.emit('upstream.down', { provider: 'groq' });
+    expect(await d.runOnce()).toBe(1);
+    expect((await d.deliveries(endpoint.id)).items[0]).toMatchObject({ status: 'pending', attempts: 1, lastError: expect.stringMatching(/does not resolve \(EAI_AGAIN\)/) });
+    failing = false;
+    clock += 10_000;
+    expect(await d.runOnce()).toBe(1);
+    expect((await d.deliveries(endpoint.id)).items[0]).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(received).toHaveLength(1);
+  });
+
+  it('prunes finished deliveries past their retention, never pending ones', async () => {
+    statuses.length = 0;
+    const store = await open(await target.url());
+    const d = make(store, { retentionMs: 60_000 });
+    const { endpoint } = await d.endpoints.create({ url: `${base}/prune`, events: ['*'] });
+    await d.emit('key.created', { keyId: 'old' });
+    await d.runOnce();
+    statuses.push(500);
+    await d.emit('key.revoked', { keyId: 'still-trying' });
+    await d.runOnce();
+    clock += 61_000;
+    await d.emit('key.rotated', { keyId: 'recent' });
+    statuses.length = 0;
+    expect(await d.prune()).toBe(1);
+    const left = (await d.deliveries(endpoint.id)).items.map((x) => [x.event, x.status]).sort();
+    expect(left).toEqual([['key.revoked', 'pending'], ['key.rotated', 'pending']]);
+    expect(await make(store, { retentionMs: 0 }).prune()).toBe(0);
+  });
+
   it('updates, disables, rotates and deletes endpoints', async () => {
     received.length = 0;
     const d = make(await open(await target.url()));

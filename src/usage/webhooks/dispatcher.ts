@@ -29,6 +29,9 @@ export interface WebhookDispatcherOptions {
   pollIntervalMs?: number;
   batchSize?: number;
   concurrency?: number;
+  /** Finished deliveries older than this are deleted, in small batches (default 30 days; 0 keeps them). */
+  retentionMs?: number;
+  pruneIntervalMs?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -37,6 +40,7 @@ export class WebhookDispatcher {
   readonly #queue: DeliveryQueue;
   readonly #o: Required<Omit<WebhookDispatcherOptions, 'resolve' | 'onError'>> & Pick<WebhookDispatcherOptions, 'resolve' | 'onError'>;
   #timer: NodeJS.Timeout | null = null;
+  #pruneTimer: NodeJS.Timeout | null = null;
   #running: Promise<number> | null = null;
   #closed = false;
 
@@ -53,6 +57,8 @@ export class WebhookDispatcher {
       pollIntervalMs: 1000,
       batchSize: 20,
       concurrency: 8,
+      retentionMs: 30 * 86_400_000,
+      pruneIntervalMs: 3_600_000,
       ...opts,
     };
     const db = webhookDb(store);
@@ -96,13 +102,33 @@ export class WebhookDispatcher {
       this.runOnce().catch((err: unknown) => this.#o.onError?.(err));
     }, this.#o.pollIntervalMs);
     this.#timer.unref();
+    if (this.#o.retentionMs > 0) {
+      this.#pruneTimer = setInterval(() => {
+        this.prune().catch((err: unknown) => this.#o.onError?.(err));
+      }, this.#o.pruneIntervalMs);
+      this.#pruneTimer.unref();
+    }
+  }
+
+  /** Deletes the delivery log past its retention, 500 rows a statement so no lock is held long. */
+  async prune(): Promise<number> {
+    if (this.#o.retentionMs <= 0) return 0;
+    const before = this.#o.now() - this.#o.retentionMs;
+    let total = 0;
+    for (;;) {
+      const n = await this.#queue.prune(before, 500);
+      total += n;
+      if (n < 500 || this.#closed) return total;
+    }
   }
 
   /** Stops polling and waits for attempts in flight; what is left stays queued in the database. */
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#pruneTimer) clearInterval(this.#pruneTimer);
     this.#timer = null;
+    this.#pruneTimer = null;
     await this.#running?.catch(() => undefined);
   }
 

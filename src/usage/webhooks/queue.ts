@@ -25,6 +25,13 @@ export class DeliveryQueue {
       .execute();
   }
 
+  /** Deletes up to `limit` finished deliveries (succeeded or failed) last touched before `before`; returns how many. */
+  async prune(before: number, limit: number): Promise<number> {
+    const ids = this.db.selectFrom('webhook_deliveries').select('id').where('status', 'in', ['succeeded', 'failed']).where('updated_at', '<', before).limit(limit);
+    const r = await this.db.deleteFrom('webhook_deliveries').where('id', 'in', ids).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   async get(id: string): Promise<WebhookDeliveriesTable | undefined> {
     return this.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
   }

@@ -60,12 +60,21 @@ export async function checkTarget(raw: string, policy: TargetPolicy, resolve: Re
   return { url, address: first.address, family: first.family === 6 ? 6 : 4 };
 }
 
+/**
+ * The host did not resolve (now): refused for a new endpoint, but for a delivery a passing
+ * DNS failure (SERVFAIL, a timeout, a resolver restart) is retried like a network error.
+ */
+export class TargetUnresolved extends TargetRefused {}
+
 async function resolveOrRefuse(host: string, resolve: Resolver): Promise<Array<{ address: string; family: number }>> {
+  let answers: Array<{ address: string; family: number }>;
   try {
-    return await resolve(host);
+    answers = await resolve(host);
   } catch (err) {
-    throw new TargetRefused(`webhook host ${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new TargetUnresolved(`webhook host ${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  if (answers.length === 0) throw new TargetUnresolved(`webhook host ${host} has no address`);
+  return answers;
 }
 
 const cidrCache = new Map<string, Cidr>();
