@@ -88,6 +88,7 @@ export const issuedTokenSchema = z.object({
   jti: z.string(),
 });
 export const adminRevokedSchema = z.object({ revoked: z.literal(true), jti: z.string(), until: iso });
+export const tokenSecretRotatedSchema = z.object({ kid: z.string(), overlapSeconds: z.number().int(), note: z.string() });
 export const revokedSchema = z.object({ revoked: z.literal(true), jti: z.string() });
 
 const metrics = {
@@ -146,7 +147,7 @@ export const webhookEndpointSchema = z.object({
   createdAt: epochMs,
   updatedAt: epochMs,
 });
-export const webhookListSchema = z.object({ data: z.array(webhookEndpointSchema) });
+export const webhookListSchema = pageOf(webhookEndpointSchema);
 export const createdWebhookSchema = webhookEndpointSchema.extend({ secret: shownOnce('The signing secret') });
 export const webhookSecretSchema = z.object({ id, secret: shownOnce('The new signing secret') });
 export const deliverySchema = z.object({
@@ -180,7 +181,8 @@ export const threatPageSchema = z.object({
       findings: z.array(z.looseObject({ category: z.string() })),
     }),
   ),
-  nextBefore: z.number().int().nullable(),
+  nextCursor: z.string().nullable().describe('Pass as cursor for the next page'),
+  nextBefore: z.number().int().nullable().describe('The same, as a number (older name)'),
 });
 
 export const providerKeysSchema = z.object({

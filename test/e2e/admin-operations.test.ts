@@ -25,7 +25,7 @@ async function admin(method: string, path: string, body?: object): Promise<{ sta
   });
   const text = await res.text();
   // Creation answers carry a secret shown once by design; everything else is scanned for leaks.
-  if (!(method === 'POST' && /^\/(webhooks|keys)$|rotate-secret$/.test(path))) recordOutput('admin-ops', text);
+  if (!(method === 'POST' && /^\/(webhooks|keys|tokens)$|rotate-secret$/.test(path))) recordOutput('admin-ops', text);
   let json: Record<string, unknown> = {};
   try {
     json = JSON.parse(text) as Record<string, unknown>;
@@ -81,6 +81,46 @@ describe('webhooks over the admin API', () => {
     expect((await admin('PATCH', `/webhooks/${id}`, { enabled: false })).json).toMatchObject({ enabled: false });
     expect((await admin('DELETE', `/webhooks/${id}`)).status).toBe(204);
     expect((await admin('DELETE', `/webhooks/${id}`)).status).toBe(404);
+  });
+});
+
+describe('pagination and parity with the CLI', () => {
+  it('pages webhook endpoints with nextCursor like every list', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await admin('POST', '/webhooks', { url: `https://93.184.216.34/page-${i}`, events: ['key.created'] });
+      recordSecret(String(r.json.secret));
+      ids.push(String(r.json.id));
+    }
+    const p1 = await admin('GET', '/webhooks?limit=2');
+    expect(p1.json).toMatchObject({ total: 3 });
+    expect((p1.json.data as Array<{ id: string }>).map((e) => e.id)).toEqual(ids.slice(0, 2));
+    const p2 = await admin('GET', `/webhooks?limit=2&cursor=${String(p1.json.nextCursor)}`);
+    expect((p2.json.data as Array<{ id: string }>).map((e) => e.id)).toEqual(ids.slice(2));
+    expect(p2.json.nextCursor).toBeNull();
+    expect((await admin('GET', '/webhooks?limit=0')).status).toBe(400);
+    for (const id of ids) await admin('DELETE', `/webhooks/${id}`);
+  });
+
+  it('rotates the token signing secret: new tokens carry the new kid, older ones still verify', async () => {
+    const kidOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
+    const issue = async () => {
+      const r = await admin('POST', '/tokens', { keyId: (await gw.ctx.repos.keys.list({})).find((k) => k.name === 'admin')!.id, scopes: 'read' });
+      return recordSecret(String(r.json.access_token));
+    };
+    const before = await issue();
+    const rotated = await admin('POST', '/tokens/rotate-secret', { overlapSeconds: 3600 });
+    expect(rotated.status).toBe(200);
+    expect(rotated.json).toMatchObject({ overlapSeconds: 3600 });
+    const after = await issue();
+    expect(kidOf(after)).toBe(rotated.json.kid);
+    expect(kidOf(before)).not.toBe(rotated.json.kid);
+    const models = (t: string) => fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${t}` } }).then((r) => r.status);
+    expect(await models(before)).toBe(200);
+    expect(await models(after)).toBe(200);
+    expect((await admin('POST', '/tokens/rotate-secret', { overlapSeconds: -1 })).status).toBe(400);
+    const audit = (await admin('GET', '/audit?action=admin.action')).json.data as Array<{ details: { action?: string } }>;
+    expect(audit.some((r) => r.details?.action === 'token_secret.rotated')).toBe(true);
   });
 });
 

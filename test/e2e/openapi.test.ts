@@ -293,6 +293,8 @@ describe('/openapi.json', () => {
     expect(issued.status).toBe(201);
     expect((await probe('POST', '/admin/tokens', { body: { keyId, app: 'oa-app' } })).status).toBe(400);
     expect((await probe('POST', '/admin/tokens/revoke', { body: { jti: issued.json.jti } })).status).toBe(200);
+    expect((await probe('POST', '/admin/tokens/rotate-secret', { body: { overlapSeconds: 60 } })).status).toBe(200);
+    expect((await probe('POST', '/admin/tokens/rotate-secret', { body: { overlap: 1 } })).status).toBe(400);
     const own = await probe('POST', '/auth/token', { key: writer, body: { scopes: 'read' } });
     expect(own.status).toBe(200);
     expect((await probe('POST', '/auth/token', { key: null, body: {} })).status).toBe(401);

@@ -21,7 +21,7 @@ import {
   webhookSecretSchema,
 } from '../../api-schemas.js';
 import { documented } from '../../openapi.js';
-import { adminEvent, idParam, idParams, notFound } from './common.js';
+import { adminEvent, idParam, idParams, notFound, pageQuery, paginate } from './common.js';
 import { parseWith } from './validation.js';
 
 const time = z.coerce.number().int().nonnegative();
@@ -57,6 +57,8 @@ const threatQuery = z
     from: time.optional(),
     to: time.optional(),
     before: z.coerce.number().int().positive().optional(),
+    /** The same as `before`: the `nextCursor` of the previous page. */
+    cursor: z.coerce.number().int().positive().optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
   })
   .strict();
@@ -117,7 +119,10 @@ export async function operationsRoutes(app: FastifyInstance, ctx: GatewayContext
     }
   });
 
-  app.get('/webhooks', documented({ summary: 'List webhook endpoints (never their secrets)', responses: { 200: webhookListSchema } }), async () => ({ data: await webhooks.endpoints.list() }));
+  app.get('/webhooks', documented({ summary: 'List webhook endpoints (never their secrets)', querystring: pageQuery, responses: { 200: webhookListSchema } }), async (req) => {
+    const rows = (await webhooks.endpoints.list()).map((e) => ({ ...e, created_at: e.createdAt })).sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
+    return paginate(rows, req.query as Record<string, unknown>, ({ created_at: _t, ...e }) => e);
+  });
 
   app.post('/webhooks', documented({ summary: 'Add a webhook endpoint (its signing secret is in this response only)', body: endpointInput, responses: { 201: createdWebhookSchema } }), async (req, reply) => {
     const input = parseWith(endpointInput, req.body);
@@ -168,7 +173,8 @@ export async function operationsRoutes(app: FastifyInstance, ctx: GatewayContext
 
   app.get('/threats', documented({ summary: 'Threats the shield found (redacted excerpts only)', querystring: threatQuery, responses: { 200: threatPageSchema } }), async (req) => {
     const q = parseWith(threatQuery, req.query);
-    const page = await ctx.repos.threats.query({ category: q.category, action: q.action, keyId: q.key_id, clientId: q.client_id, requestId: q.request_id, from: q.from, to: q.to, before: q.before, limit: q.limit });
-    return { data: page.items.map((t) => ({ ...t, categories: t.categories.split(','), findings: JSON.parse(t.findings) as unknown })), nextBefore: page.nextBefore };
+    const page = await ctx.repos.threats.query({ category: q.category, action: q.action, keyId: q.key_id, clientId: q.client_id, requestId: q.request_id, from: q.from, to: q.to, before: q.cursor ?? q.before, limit: q.limit });
+    const data = page.items.map((t) => ({ ...t, categories: t.categories.split(','), findings: JSON.parse(t.findings) as unknown }));
+    return { data, nextCursor: page.nextBefore === null ? null : String(page.nextBefore), nextBefore: page.nextBefore };
   });
 }

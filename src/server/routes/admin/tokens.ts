@@ -3,9 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { errors } from '../../../core/errors.js';
 import type { GatewayContext } from '../../context.js';
-import { adminRevokedSchema, issuedTokenSchema } from '../../api-schemas.js';
+import { adminRevokedSchema, issuedTokenSchema, tokenSecretRotatedSchema } from '../../api-schemas.js';
 import { documented } from '../../openapi.js';
-import { adminEvent, findIdentity, notFound } from './common.js';
+import { adminEvent, conflict, findIdentity, notFound } from './common.js';
+import { SigningKeyring } from '../../../auth/signing-keys.js';
+import { loadTokenKeyring, rotateTokenKeyring } from '../../../auth/token-keyring-source.js';
 import { issueFor, revocationTarget, type TokenHolder } from './token-ops.js';
 import { parseWith } from './validation.js';
 
@@ -27,7 +29,20 @@ const revokeSchema = z
   })
   .strict();
 
+const rotateSecretSchema = z.object({ overlapSeconds: z.number().int().min(0).max(30 * 86_400).optional() }).strict();
+
 export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  // What `keygate tokens rotate-secret` does; this gateway signs with the new key at once, others after SIGHUP.
+  app.post('/tokens/rotate-secret', documented({ summary: 'Make a new token signing secret current (the old one verifies for the overlap)', body: rotateSecretSchema, responses: { 200: tokenSecretRotatedSchema }, errors: [409] }), async (req) => {
+    const body = parseWith(rotateSecretSchema, req.body);
+    const overlap = body.overlapSeconds ?? ctx.config.auth.tokens.rotationOverlapSeconds;
+    if (process.env.KEYGATE_TOKEN_SECRETS) throw conflict('Token secrets come from KEYGATE_TOKEN_SECRETS: rotate them there (the new kid:secret first, the old one after it).', 'secrets_from_env');
+    const kid = rotateTokenKeyring(ctx.dataDir, process.env, overlap);
+    ctx.tokens.setKeyring(new SigningKeyring(loadTokenKeyring(ctx.dataDir, process.env)));
+    adminEvent(ctx, req, 'admin.action', kid, { action: 'token_secret.rotated', overlapSeconds: overlap });
+    return { kid, overlapSeconds: overlap, note: 'This gateway signs with the new key now; send SIGHUP to (or restart) the other replicas.' };
+  });
+
   app.post('/tokens', documented({ summary: 'Issue a token for a key or an app (the token is in this response only)', body: issueSchema, responses: { 201: issuedTokenSchema }, errors: [404] }), async (req, reply) => {
     const body = parseWith(issueSchema, req.body);
     if ((body.keyId === undefined) === (body.app === undefined)) throw errors.invalidBody("Invalid request: give exactly one of 'keyId' and 'app'.", 'keyId');
