@@ -34,6 +34,27 @@ export function registerAudit(program: Command): void {
       });
     });
   audit
+    .command('query')
+    .description('Records newest first, as JSON (what GET /admin/audit answers)')
+    .option('--actor <actor>', "a key id, 'cli' or 'system'")
+    .option('--action <action>', 'exact, or a prefix such as admin.*')
+    .option('--outcome <o>', 'success, failure or denied')
+    .option('--limit <n>', '1 to 500', '100')
+    .option('--cursor <seq>', 'nextCursor of the previous page')
+    .action(async (opts: { actor?: string; action?: string; outcome?: string; limit: string; cursor?: string }, cmd: Command) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new Error('--limit must be a whole number from 1 to 500.');
+      if (opts.outcome !== undefined && !['success', 'failure', 'denied'].includes(opts.outcome)) throw new Error('--outcome must be success, failure or denied.');
+      const cursor = opts.cursor === undefined ? undefined : Number(opts.cursor);
+      if (cursor !== undefined && !Number.isInteger(cursor)) throw new Error('--cursor must be the nextCursor of an earlier page.');
+      await withStore(cmd, async (store) => {
+        const log = new AuditLog(store);
+        const page = await log.query({ actor: opts.actor, action: opts.action, outcome: opts.outcome as 'success' | 'failure' | 'denied' | undefined, limit, cursor });
+        await log.close();
+        process.stdout.write(`${JSON.stringify({ data: page.items, nextCursor: page.nextCursor }, null, 2)}\n`);
+      });
+    });
+  audit
     .command('export')
     .description('Write the audit log as JSON lines to standard output')
     .option('--from <iso>', 'start time (ISO 8601)')

@@ -18,6 +18,7 @@ import { registerAudit } from './audit.js';
 import { registerConfig } from './config.js';
 import { registerSplitKeys } from './split-keys.js';
 import { registerMasterKey } from './master-key.js';
+import { registerOperations } from './operations.js';
 
 export function buildCli(): Command {
   const program = new Command('keygate')
@@ -38,6 +39,7 @@ export function buildCli(): Command {
   registerConfig(program);
   registerSplitKeys(program);
   registerMasterKey(program);
+  registerOperations(program);
   return program;
 }
 
