@@ -37,6 +37,29 @@ async function withBackend<T>(cmd: Command, fn: (backend: SecretBackend, loaded:
 
 export function registerProviderKeyCommands(keys: Command): void {
   keys
+    .command('providers')
+    .description('Provider keys this data directory has: names and masks only (what GET /admin/provider-keys shows of a running gateway)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await withBackend(cmd, async (backend, loaded) => {
+        const out: Array<{ provider: string; source: string; name: string; masked: string }> = [];
+        const registry = new ProviderRegistry(loaded.config, process.env, () => null);
+        const known = new Set(registry.all().map((p) => p.id));
+        if (backend.capabilities.list) {
+          for (const name of await backend.list()) {
+            const provider = name.split('.')[0];
+            if (!known.has(provider)) continue;
+            out.push({ provider, source: backend.name, name, masked: (await backend.get(name)).masked });
+          }
+        }
+        for (const p of providerKeySources(loaded.config, registry)) {
+          const v = p.envVar ? process.env[p.envVar] : undefined;
+          if (v) out.push({ provider: p.id, source: 'env', name: p.envVar as string, masked: SecretString.from(v).masked });
+        }
+        process.stdout.write(`${JSON.stringify({ backend: backend.name, keys: out }, null, 2)}\n`);
+      });
+    });
+
+  keys
     .command('rotate <provider>')
     .description("Rotate a provider's key without restart: the new key is read from standard input")
     .action(async (provider: string, _opts: unknown, cmd: Command) => {

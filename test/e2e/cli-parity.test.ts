@@ -24,6 +24,10 @@ let hookUrl = '';
 let hits = 0;
 
 function run(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runWith(undefined, ...args);
+}
+
+function runWith(stdin: string | undefined, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [...CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, KEYGATE_DATA_DIR: gw.dataDir, KEYGATE_CONFIG: resolve(gw.dataDir, 'keygate.yaml') }, cwd: ROOT });
     let stdout = '';
@@ -31,9 +35,10 @@ function run(...args: string[]): Promise<{ code: number | null; stdout: string; 
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => {
-      recordOutput('cli-parity', stderr);
+      recordOutput('cli-parity', stdout + stderr);
       done({ code, stdout, stderr });
     });
+    child.stdin.end(stdin ?? '');
   });
 }
 
@@ -119,6 +124,24 @@ describe('keygate analytics, threats, audit query', () => {
       const q = JSON.parse((await run('audit', 'query', '--action', 'key.*', '--limit', '2')).stdout) as { data: unknown[]; nextCursor: number | null };
       expect(Array.isArray(q.data)).toBe(true);
       expect((await run('audit', 'query', '--outcome', 'maybe')).code).not.toBe(0);
+    },
+    SLOW,
+  );
+});
+
+describe('keygate keys providers', () => {
+  it(
+    'lists provider keys by name and mask, never the key',
+    async () => {
+      const stored = recordSecret('sk-proj-CLIPARITYstoredkey0123456789abcdefghijk');
+      expect((await runWith(`${stored}\n`, 'keys', 'rotate', 'openai')).code).toBe(0);
+      const r = await run('keys', 'providers');
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { backend: string; keys: Array<{ provider: string; source: string; masked: string }> };
+      expect(out.backend).toBe('store');
+      expect(out.keys).toContainEqual(expect.objectContaining({ provider: 'openai', source: 'store' }));
+      expect(r.stdout).not.toContain(stored);
+      expect(out.keys.find((k) => k.provider === 'openai')!.masked).toMatch(/hijk$/);
     },
     SLOW,
   );
