@@ -37,7 +37,7 @@ export interface StreamRedactor {
   flush(): string;
   /** Findings so far; offsets are positions in the whole streamed text, path `stream`. */
   readonly findings: readonly Finding[];
-  /** The hold-back H in characters. */
+  /** The longest maxSpan of the active patterns: at most this much plain text waits (a growing match may hold more, up to 8 KB). */
   readonly holdback: number;
 }
 
