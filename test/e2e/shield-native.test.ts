@@ -86,6 +86,10 @@ function route(req: IncomingMessage, res: ServerResponse, body: Record<string, u
     const text = answerText(gm[1], sys);
     const usageMetadata = { promptTokenCount: 8, candidatesTokenCount: 10, totalTokenCount: 18 };
     const cand = (t: string, finish?: string) => ({ candidates: [{ content: { role: 'model', parts: [{ text: t }] }, index: 0, ...(finish ? { finishReason: finish } : {}) }], usageMetadata });
+    if (gm[1].includes('tool')) {
+      const call = { candidates: [{ content: { role: 'model', parts: [{ functionCall: { name: 'deploy', args: JSON.parse(ARGS) } }] }, index: 0, finishReason: 'STOP' }], usageMetadata };
+      return gm[2] === 'generateContent' ? json(call) : sse([`data: ${JSON.stringify(cand('Deploying now.'))}\r\n\r\n`, `data: ${JSON.stringify(call)}\r\n\r\n`]);
+    }
     if (gm[2] === 'generateContent') return json(cand(text, 'STOP'));
     const parts = pieces(text);
     return sse(parts.map((p, i) => `data: ${JSON.stringify(cand(p, i === parts.length - 1 ? 'STOP' : undefined))}\r\n\r\n`));
@@ -215,6 +219,17 @@ describe('/gemini through @google/genai', () => {
     for await (const c of await ai().models.generateContentStream({ model: 'leak-text', contents: 'key?' })) text += c.text ?? '';
     seen(text);
     expect(text).toBe('Sure, the production key is [REDACTED_ANTHROPIC] - keep it safe.');
+  });
+
+  it('masks a secret in functionCall args, in JSON and in a stream', async () => {
+    const r = await ai().models.generateContent({ model: 'leak-tool', contents: 'deploy' });
+    expect(seen(JSON.stringify(r.functionCalls?.[0]?.args))).toBe(JSON.stringify({ token: '[REDACTED_ANTHROPIC]', note: 'rotate soon' }));
+    const since = Date.now();
+    const calls: unknown[] = [];
+    for await (const c of await ai().models.generateContentStream({ model: 'leak-tool', contents: 'deploy' })) calls.push(...(c.functionCalls ?? []).map((f) => f.args));
+    expect(seen(JSON.stringify(calls))).toBe(JSON.stringify([{ token: '[REDACTED_ANTHROPIC]', note: 'rotate soon' }]));
+    const threats = await answerThreats(since);
+    expect(threats.some((t) => t.categories.includes('secret') && (t.excerpt ?? '').includes('[secret]'))).toBe(true);
   });
 
   it('detects the system prompt leaking back in a stream', async () => {

@@ -193,6 +193,9 @@ interface Channel {
 export class AnswerStream {
   readonly #channels = new Map<string, Channel>();
   readonly #tokens: ReadonlyMap<string, string>;
+  // Findings in pieces that arrive whole (screenWhole), with their text for the excerpt.
+  readonly #wholeFindings: Finding[] = [];
+  readonly #wholeTexts = new Map<string, string>();
   #ended = false;
 
   constructor(
@@ -236,6 +239,24 @@ export class AnswerStream {
     return detokenize(text, this.#tokens);
   }
 
+  /**
+   * A piece of the answer that arrives whole in one event (a Gemini functionCall with its
+   * args): screened at once, redacted in its own shape; `block` redacts, as in any stream.
+   * Its findings join the stream's threat record at the end.
+   */
+  screenWhole<T>(piece: T, format: WireFormat): T {
+    if (!this.policy.enabled) return piece;
+    const scan = scanAnswer(piece, { format, policy: this.policy });
+    if (scan.findings.length === 0) return piece;
+    for (const p of scan.parts) this.#wholeTexts.set(p.path, p.text);
+    this.#wholeFindings.push(...scan.findings);
+    const rules = this.policy.categories;
+    const redactions = scan.findings
+      .filter((f) => rules[f.category].action === 'redact' || rules[f.category].action === 'block')
+      .map((f) => ({ ...f.span, category: f.category, detector: f.detector, style: rules[f.category].style ?? this.policy.redactionStyle }));
+    return redactions.length ? applyRedactions(piece, redactions, redactOptions(this.ctx, new Map(this.#tokens))).body : piece;
+  }
+
   /** Channels (all, or those `which` picks) that still hold text, with what they hold. */
   flushAll(which: (channel: string) => boolean = () => true): Array<[string, string]> {
     const out: Array<[string, string]> = [];
@@ -255,6 +276,8 @@ export class AnswerStream {
     const texts = new Map<string, string>();
     const fp = this.leak();
     const customPatterns = customPatternsOf(this.policy);
+    findings.push(...this.#wholeFindings);
+    for (const [path, text] of this.#wholeTexts) texts.set(path, text);
     for (const c of this.#channels.values()) {
       texts.set(c.path, c.text);
       findings.push(...c.redactor.findings);

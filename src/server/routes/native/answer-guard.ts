@@ -7,7 +7,7 @@
  *
  *   OpenAI chat        choices[].message / choices[].delta.content and tool_calls arguments
  *   Anthropic messages content[] / content_block_delta text_delta, input_json_delta, thinking_delta
- *   Gemini generate    candidates[].content.parts[].text (JSON and streamGenerateContent SSE)
+ *   Gemini generate    candidates[].content.parts[].text and functionCall args (JSON and streamGenerateContent SSE)
  *
  * Other native endpoints (responses, embeddings, Ollama) pass through unscanned: docs/shield.md.
  */
@@ -155,6 +155,10 @@ function geminiStream(s: AnswerStream): NativeStreamGuard {
         const content = isRecord(cand.content) ? cand.content : null;
         const parts = content && Array.isArray(content.parts) ? content.parts : [];
         let lastText: Record<string, unknown> | null = null;
+        parts.forEach((part: unknown, j: number) => {
+          // A function call arrives whole: screened as one piece, in its own shape.
+          if (isRecord(part) && isRecord(part.functionCall)) parts[j] = s.screenWhole({ candidates: [{ content: { parts: [part] } }] }, 'gemini').candidates[0].content.parts[0];
+        });
         for (const part of parts) {
           if (!isRecord(part) || typeof part.text !== 'string') continue;
           lastText = part;
