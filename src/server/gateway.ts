@@ -31,7 +31,7 @@ import { GuardPolicyBook } from '../guard/policy-book.js';
 import { reloadStoredPolicies, watchStoredPolicies } from './guard-policies.js';
 import { PriceTable } from '../usage/prices.js';
 import { UpstreamClient } from '../upstream/http-client.js';
-import { createTracing } from './tracing.js';
+import { tracesUrl } from './tracing-url.js';
 import { UsageWriter } from '../usage/usage-writer.js';
 import { SplitKeyService } from '../byok/index.js';
 import { buildApp } from './app.js';
@@ -134,7 +134,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     onError: (err, lost) => logger.error({ err, lost }, 'usage batch could not be written'),
   });
   // Tracing off (no endpoint): the plain client, no hook, nothing per request.
-  const tracing = createTracing(config.tracing, env);
+  const tracing = tracesUrl(config.tracing, env) ? (await import('./tracing.js')).createTracing(config.tracing, env) : null;
   tracing?.setProviders(registry.all().map((p) => ({ id: p.id, origin: p.origin })));
   const upstream = tracing ? tracing.upstreamClient(config.upstream) : new UpstreamClient(config.upstream);
   const breakers = new CircuitBreakers(config.upstream.circuitBreaker, (id, from, to) => {

@@ -16,22 +16,10 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import type { FastifyInstance } from 'fastify';
+import { tracesUrl, type TracingSettings } from './tracing-url.js';
 import { UpstreamClient, type UpstreamClientOptions, type UpstreamRequest, type UpstreamResponse } from '../upstream/http-client.js';
 
-export interface TracingSettings {
-  otlpEndpoint?: string;
-  serviceName: string;
-  sampleRatio: number;
-  propagate: boolean;
-}
-
-/** The OTLP traces URL: the configured endpoint, else the standard variables (base + /v1/traces). */
-export function tracesUrl(settings: TracingSettings, env: NodeJS.ProcessEnv): string | null {
-  const exact = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
-  const base = settings.otlpEndpoint ?? (exact ? undefined : env.OTEL_EXPORTER_OTLP_ENDPOINT);
-  if (base) return /\/v1\/traces\/?$/.test(base) ? base : `${base.replace(/\/+$/, '')}/v1/traces`;
-  return exact || null;
-}
+export { tracesUrl, type TracingSettings } from './tracing-url.js';
 
 // Only the model name, found near the start of the JSON body (where clients put it): a body
 // is never parsed for a span, and nothing else of it is read.
