@@ -211,6 +211,22 @@ describe('stream endings and deadlines', () => {
     }
   });
 
+  it('the same deadline holds a native stream (/openai/v1) until its headers arrive', async () => {
+    const config = { upstream: { totalTimeoutMs: 300, firstByteTimeoutMs: 600_000, retries: 0 } };
+    const g = await startTestGateway({ label: 'failures-deadline-native', env: { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url }, config });
+    try {
+      const res = await fetch(`${g.url}/openai/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${g.adminKey}` },
+        body: JSON.stringify({ model: 'mock-hang', messages: [{ role: 'user', content: 'hi' }], stream: true }),
+      });
+      expect(res.status).toBe(504);
+      expect(await errorOf(res)).toMatchObject({ type: 'timeout_error', code: 'upstream_timeout' });
+    } finally {
+      await g.stop();
+    }
+  });
+
   it('after the first byte the deadline no longer applies: a stream outlasting it completes', async () => {
     const config = { upstream: { totalTimeoutMs: 1000, retries: 0 } };
     const g = await startTestGateway({ label: 'failures-deadline-long', env: { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url }, config });

@@ -71,7 +71,9 @@ export async function forwardNative(upstream: UpstreamClient, reply: FastifyRepl
     if (!reply.raw.writableFinished) abort.abort();
   };
   reply.raw.on('close', onClose);
-  const deadline = input.stream ? null : setTimeout(() => abort.abort(new DOMException('deadline', 'TimeoutError')), input.totalTimeoutMs);
+  // As on /v1: the deadline covers a JSON call whole and a stream until its headers arrive;
+  // after the first byte the idle timeout governs.
+  const deadline = setTimeout(() => abort.abort(new DOMException('deadline', 'TimeoutError')), input.totalTimeoutMs);
   const sentAt = performance.now();
   try {
     let res: UpstreamResponse;
@@ -88,6 +90,7 @@ export async function forwardNative(upstream: UpstreamClient, reply: FastifyRepl
       if (abort.signal.aborted && reply.raw.destroyed) return { status: 499, usage: null, errorCode: 'client_closed' };
       throw upstreamFailure(abort.signal.reason ?? err, display);
     }
+    if (input.stream) clearTimeout(deadline);
     reply.header('x-keygate-provider', input.spec.id);
     const outcome = res.statusCode >= 400 ? await relayError(res, reply, input) : input.stream ? await streamBack(res, reply, input, abort) : await bodyBack(res, reply, input);
     outcome.upstreamMs = performance.now() - sentAt;
@@ -96,7 +99,7 @@ export async function forwardNative(upstream: UpstreamClient, reply: FastifyRepl
     if (abort.signal.aborted && reply.raw.destroyed) return { status: 499, usage: null, errorCode: 'client_closed' };
     throw upstreamFailure(abort.signal.reason instanceof DOMException ? abort.signal.reason : err, display);
   } finally {
-    if (deadline) clearTimeout(deadline);
+    clearTimeout(deadline);
     reply.raw.off('close', onClose);
   }
 }
