@@ -16,6 +16,15 @@ interface Labelled {
   text: string;
   source: string;
   kind?: string;
+  /** Real corpus: the group within its source (jailbreak_template, sysprompt_extraction, support, code...). */
+  group?: string;
+  /** Real corpus: the text arrives as a tool result (indirect injection, retrieved documents). */
+  asTool?: boolean;
+}
+
+interface RealCorpus {
+  train: { attacks: Labelled[]; benign: Labelled[] };
+  test: { attacks: Labelled[]; benign: Labelled[]; semantic: Labelled[] };
 }
 
 export interface Rate {
@@ -42,6 +51,16 @@ export interface EvalReport {
   /** Benign text that looks like secrets or personal data: any finding is a false positive. */
   secretFalsePositives: Rate;
   piiFalsePositives: Rate;
+  /** Real public strings (`real.json`), the part that may be tuned on. */
+  realTrain: Rate;
+  realTrainBenign: Rate;
+  /** Real public strings, held out: never tuned on. */
+  realTest: Rate;
+  realTestBenign: Rate;
+  /** The held-out attacks per group (jailbreak templates, PromptInject, system prompt extraction, MCP, latent). */
+  realTestByGroup: Rate[];
+  /** JailbreakBench PAIR prompts: harmful requests in persuasive framing, no injection wording (held out). */
+  realSemantic: Rate;
 }
 
 function rate(name: string, items: string[], hit: (t: string) => boolean): Rate {
@@ -60,7 +79,17 @@ function bodyFor(text: string, asTool: boolean): unknown {
 const blocked = (text: string, asTool = false): boolean => evaluate(scanRequest(bodyFor(text, asTool)).findings, defaultGuardPolicy).action === 'block';
 const hasCategory = (text: string, category: string): boolean => scanRequest(bodyFor(text, false)).findings.some((f) => f.category === category);
 
+function rateLabelled(name: string, items: Labelled[], hit: (i: Labelled) => boolean): Rate {
+  const matched = items.filter((i) => hit(i));
+  const misses = items.filter((i) => !matched.includes(i));
+  return { name, hits: matched.length, total: items.length, rate: items.length ? matched.length / items.length : 0, misses: misses.map((i) => i.text), matched: matched.map((i) => i.text) };
+}
+
+const blockedItem = (i: Labelled): boolean => blocked(i.text, i.asTool === true);
+
 export function runEval(): EvalReport {
+  const real = load<RealCorpus>('real.json');
+  const groups = [...new Set(real.test.attacks.map((i) => i.group ?? 'other'))];
   const inj = load<Record<string, Labelled[]>>('injection.json');
   const injection = Object.entries(inj).map(([family, items]) =>
     rate(family, items.map((i) => i.text), (t) => blocked(t, family === 'indirect_injection')),
@@ -85,6 +114,12 @@ export function runEval(): EvalReport {
     publicTest: rate('public (held out)', pub.test.map((i) => i.text), (t) => blocked(t)),
     secretFalsePositives: rate('secret-looking benign', benignData, (t) => hasCategory(t, 'secret')),
     piiFalsePositives: rate('PII-looking benign', benignData, (t) => hasCategory(t, 'pii')),
+    realTrain: rateLabelled('real attacks (train)', real.train.attacks, blockedItem),
+    realTrainBenign: rateLabelled('real benign (train)', real.train.benign, blockedItem),
+    realTest: rateLabelled('real attacks (held out)', real.test.attacks, blockedItem),
+    realTestBenign: rateLabelled('real benign (held out)', real.test.benign, blockedItem),
+    realTestByGroup: groups.map((g) => rateLabelled(g, real.test.attacks.filter((i) => (i.group ?? 'other') === g), blockedItem)),
+    realSemantic: rateLabelled('real PAIR semantic (held out)', real.test.semantic, blockedItem),
   };
 }
 
@@ -92,9 +127,9 @@ const pct = (r: number): string => `${(r * 100).toFixed(1)}%`;
 
 export function formatReport(r: EvalReport): string {
   const rows: string[] = [];
-  const line = (a: string, b: string, c: string) => rows.push(`| ${a.padEnd(34)} | ${b.padStart(7)} | ${c.padStart(7)} |`);
+  const line = (a: string, b: string, c: string) => rows.push(`| ${a.padEnd(40)} | ${b.padStart(7)} | ${c.padStart(7)} |`);
   line('metric', 'result', 'n');
-  rows.push(`|${'-'.repeat(36)}|${'-'.repeat(9)}|${'-'.repeat(9)}|`);
+  rows.push(`|${'-'.repeat(42)}|${'-'.repeat(9)}|${'-'.repeat(9)}|`);
   for (const f of r.injection) line(`injection recall: ${f.name}`, pct(f.rate), String(f.total));
   line('injection recall: all families', pct(r.injectionOverall.rate), String(r.injectionOverall.total));
   for (const b of r.benign) line(`false positives: ${b.name}`, pct(b.rate), String(b.total));
@@ -105,5 +140,11 @@ export function formatReport(r: EvalReport): string {
   line('public-style attacks: held out', pct(r.publicTest.rate), String(r.publicTest.total));
   line('secret false positives (benign)', pct(r.secretFalsePositives.rate), String(r.secretFalsePositives.total));
   line('PII false positives (benign)', pct(r.piiFalsePositives.rate), String(r.piiFalsePositives.total));
+  line('REAL attacks: train', pct(r.realTrain.rate), String(r.realTrain.total));
+  line('REAL attacks: held out', pct(r.realTest.rate), String(r.realTest.total));
+  for (const g of r.realTestByGroup) line(`  held out: ${g.name}`, pct(g.rate), String(g.total));
+  line('REAL PAIR semantic: held out', pct(r.realSemantic.rate), String(r.realSemantic.total));
+  line('REAL benign FP: train', pct(r.realTrainBenign.rate), String(r.realTrainBenign.total));
+  line('REAL benign FP: held out', pct(r.realTestBenign.rate), String(r.realTestBenign.total));
   return rows.join('\n');
 }
