@@ -32,9 +32,9 @@ describe('guard detection report', () => {
     expect(r.pii.misses).toEqual([]);
   });
 
-  it('real public strings: catches the training split (>= 90%), holds the held-out level measured (41 of 64) and blocks at most 3% of real benign prompts', () => {
+  it('real public strings: catches the training split (>= 90%), holds the held-out level measured (43 of 70) and blocks at most 3% of real benign prompts', () => {
     expect(r.realTrain.rate).toBeGreaterThanOrEqual(0.9);
-    expect(r.realTest.hits).toBeGreaterThanOrEqual(41);
+    expect(r.realTest.hits).toBeGreaterThanOrEqual(43);
     expect(r.realTrainBenign.rate).toBeLessThanOrEqual(0.03);
     expect(r.realTestBenign.rate).toBeLessThanOrEqual(0.03);
   });

@@ -107,6 +107,29 @@ function runInjection(
   }, extra);
 }
 
+// Unicode tag characters (U+E0020-U+E007E) render as nothing: a run of them is text hidden from
+// the reader. Flags use at most 6 (black flag + 5 tags + cancel), so 8 or more is hidden text.
+// Added from the real-corpus training split (garak's goodside.Tag probe). Linear: one fixed
+// two-unit class, repeated.
+const HIDDEN_TAG_RUN = /(?:\uDB40[\uDC20-\uDC7E]){8,}/g;
+const HIDDEN_TAG_SCORE = 75;
+
+function hiddenTagText(text: string, ctx: Ctx, bonus: number): void {
+  if (!text.includes('\uDB40')) return;
+  HIDDEN_TAG_RUN.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = HIDDEN_TAG_RUN.exec(text))) {
+    ctx.out.push({
+      category: 'prompt_injection',
+      detector: 'injection.indirect_injection.hidden_tag_text',
+      score: Math.min(100, HIDDEN_TAG_SCORE + bonus),
+      span: { path: ctx.path, start: m.index, end: m.index + m[0].length },
+      excerpt: `[${m[0].length / 2} invisible Unicode tag characters]`,
+    });
+  }
+  HIDDEN_TAG_RUN.lastIndex = 0;
+}
+
 export function scanText(text: string, opts: ScanTextOptions = {}): Finding[] {
   const ctx: Ctx = { path: opts.path ?? 'text', out: [] };
   if (text.length === 0) return ctx.out;
@@ -121,7 +144,10 @@ export function scanText(text: string, opts: ScanTextOptions = {}): Finding[] {
   run(PII_PATTERNS, text, profile, ctx, identity);
   if (opts.customPatterns?.length) run(opts.customPatterns, text, profile, ctx, identity);
   if (answer) run(opts.exfil ? exfiltrationPatterns(opts.exfil) : defaultExfil, text, profile, ctx, identity);
-  if (injection) runInjection(text, profile, ctx, identity, { bonus: indirect });
+  if (injection) {
+    runInjection(text, profile, ctx, identity, { bonus: indirect });
+    hiddenTagText(text, ctx, indirect);
+  }
 
   const depth = opts.decodeDepth ?? 2;
   if (depth > 0) {
