@@ -90,31 +90,18 @@ export function goals(rs: readonly Row[], r: Ratios, soakFlat: boolean | null): 
   const out: Goal[] = [];
   const f = (v: number | null, unit = ' ms') => (v === null ? 'n/a' : `${v.toFixed(2)}${unit}`);
   // Auth + limits, measured as the difference from the same gateway with them off (issue: access control).
-  const withAuth = rs.find((x) => x.id === 'keygate-sqlite' && x.status === 'ok');
   const open = rs.find((x) => x.id === 'keygate-open' && x.status === 'ok');
-  if (withAuth && open) {
-    const d = withAuth.addedP50C1 !== null && open.addedP50C1 !== null ? withAuth.addedP50C1 - open.addedP50C1 : null;
-    const cpu = withAuth.cpuUsC16 !== null && open.cpuUsC16 !== null ? withAuth.cpuUsC16 - open.cpuUsC16 : null;
-    // Judged on CPU time per request (steady on a shared machine); the latency difference is shown too.
-    out.push({
-      gateway: 'keygate-sqlite',
-      target: 'auth + in-process limits add < 0.1 ms per request (vs auth off)',
-      value: `CPU ${cpu === null ? 'n/a' : `${(cpu / 1000).toFixed(3)} ms`}/req; p50 c=1 ${f(d)}`,
-      met: cpu === null ? null : cpu < 100,
-    });
-  }
-  const withRedis = rs.find((x) => x.id === 'keygate-redis' && x.status === 'ok');
-  if (withRedis && open) {
-    const d = withRedis.addedP50C1 !== null && open.addedP50C1 !== null ? withRedis.addedP50C1 - open.addedP50C1 : null;
-    const cpu = withRedis.cpuUsC16 !== null && open.cpuUsC16 !== null ? withRedis.cpuUsC16 - open.cpuUsC16 : null;
-    // Reported, not judged: a Redis round trip per request is the price of limits shared by replicas.
-    out.push({
-      gateway: 'keygate-redis',
-      target: 'auth + Redis limits, added per request (vs auth off; reported)',
-      value: `CPU ${cpu === null ? 'n/a' : `${(cpu / 1000).toFixed(3)} ms`}/req; p50 c=1 ${f(d)}`,
-      met: null,
-    });
-  }
+  const overOpen = (id: TargetId, target: string, judge: (cpuUs: number) => boolean | null) => {
+    const row = rs.find((x) => x.id === id && x.status === 'ok');
+    if (!row || !open) return;
+    const d = row.addedP50C1 !== null && open.addedP50C1 !== null ? row.addedP50C1 - open.addedP50C1 : null;
+    const cpu = row.cpuUsC16 !== null && open.cpuUsC16 !== null ? row.cpuUsC16 - open.cpuUsC16 : null;
+    out.push({ gateway: id, target, value: `CPU ${cpu === null ? 'n/a' : `${(cpu / 1000).toFixed(3)} ms`}/req; p50 c=1 ${f(d)}`, met: cpu === null ? null : judge(cpu) });
+  };
+  // Judged on CPU time per request (steady on a shared machine); the latency difference is shown too.
+  overOpen('keygate-sqlite', 'auth + in-process limits add < 0.1 ms per request (vs auth off)', (cpu) => cpu < 100);
+  // Reported, not judged: a Redis round trip per request is the price of limits shared by replicas.
+  overOpen('keygate-redis', 'auth + Redis limits, added per request (vs auth off; reported)', () => null);
   for (const kg of rs.filter((x) => x.id.startsWith('keygate') && x.id !== 'keygate-open' && x.id !== 'keygate-redis' && x.status === 'ok')) {
     const tf = r[`${kg.id}/floor`];
     const tp = r[`${kg.id}/portkey`];

@@ -72,11 +72,7 @@ export function recordCall(ctx: GatewayContext, req: FastifyRequest, c: Finished
   });
   if (outcome.errorCode) ctx.metrics.error(errorTypeOf(outcome.status, outcome.errorCode));
   ctx.usage.record({
-    request_id: String(req.id),
-    ts: Date.now(),
-    key_id: req.principal?.keyId ?? null,
-    user_id: req.principal?.userId ?? null,
-    app_id: req.principal?.appId ?? null,
+    ...callerColumns(req),
     provider: c.provider,
     model: c.model,
     endpoint: c.endpoint,
@@ -88,4 +84,15 @@ export function recordCall(ctx: GatewayContext, req: FastifyRequest, c: Finished
     split_key_id: req.splitKeyId ?? null,
     error_code: outcome.errorCode,
   });
+}
+
+/** Who made a request and when, as every usage record (answered or refused) carries it. */
+export function callerColumns(req: FastifyRequest): { request_id: string; ts: number; key_id: string | null; user_id: string | null; app_id: string | null } {
+  return {
+    request_id: String(req.id),
+    ts: Date.now(),
+    key_id: req.principal?.keyId ?? null,
+    user_id: req.principal?.userId ?? null,
+    app_id: req.principal?.appId ?? null,
+  };
 }

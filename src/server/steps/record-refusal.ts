@@ -9,6 +9,7 @@ import { redactText } from '../../core/redact.js';
 import { isRecord } from '../../providers/_shared/translate.js';
 import { errorTypeOf } from '../../usage/metrics.js';
 import type { GatewayContext } from '../context.js';
+import { callerColumns } from './record-call.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -57,11 +58,7 @@ export function makeRefusalRecorder(ctx: GatewayContext, nativeIds: ReadonlySet<
     ctx.metrics.observeRequest({ provider: target.provider, model: `${target.provider}/${target.model}`, endpoint: target.endpoint, status: reply.statusCode, gatewayMs: reply.elapsedTime });
     ctx.metrics.error(errorTypeOf(reply.statusCode, code));
     ctx.usage.record({
-      request_id: String(req.id),
-      ts: Date.now(),
-      key_id: req.principal?.keyId ?? null,
-      user_id: req.principal?.userId ?? null,
-      app_id: req.principal?.appId ?? null,
+      ...callerColumns(req),
       provider: target.provider,
       model: target.model,
       endpoint: target.endpoint,
