@@ -3,15 +3,12 @@
  * uses: keys with limits and allow-lists, users, apps and their secrets, IP rules, tokens.
  * What the CLI writes is in effect on the gateway's next request.
  */
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
+import { runCli, type CliResult } from '../support/cli.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const CLI = [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cli/main.ts')];
 const SERVER_KEY = recordSecret('sk-proj-ADMINCLIserverkey0123456789abcdefghijkl');
 
 let mock: MockOpenAI;
@@ -26,15 +23,8 @@ afterAll(async () => {
   await mock?.close();
 });
 
-function run(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, KEYGATE_DATA_DIR: gw.dataDir }, cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+function run(...args: string[]): Promise<CliResult> {
+  return runCli({ dataDir: gw.dataDir }, ...args);
 }
 
 function secretIn(text: string, re: RegExp): string {

@@ -4,17 +4,14 @@
  * anchor later; `--anchor` catches a cut tail; a row edited in the database is named, and
  * a broken chain queues an audit.chain_broken webhook, which the gateway delivers.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
+import { runCli, type CliResult } from '../support/cli.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const CLI = [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cli/main.ts')];
 const SERVER_KEY = recordSecret('sk-proj-AUDITVERIFYserverkey0123456789abcdefgh');
 const SLOW = 180_000;
 
@@ -22,18 +19,8 @@ let gw: TestGateway;
 let receiver: Server;
 const received: Array<{ type: string; data: Record<string, unknown> }> = [];
 
-function run(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, KEYGATE_DATA_DIR: gw.dataDir }, cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => {
-      recordOutput('audit-verify', stdout + stderr);
-      done({ code, stdout, stderr });
-    });
-  });
+function run(...args: string[]): Promise<CliResult> {
+  return runCli({ dataDir: gw.dataDir, record: 'audit-verify' }, ...args);
 }
 
 const admin = async (path: string) => {
