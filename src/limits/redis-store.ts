@@ -4,7 +4,8 @@
  * primary with replicas/Sentinel): a reservation touches keys of several subjects, which
  * Redis Cluster would spread over slots.
  */
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { Backend, ReserveOutcome } from './core.js';
 import type { Check } from './plan.js';
 import { ADJUST, READ, RESERVE, type Script } from './redis-scripts.js';
@@ -27,7 +28,10 @@ export class RedisBackend implements Backend {
 
   constructor(private readonly opts: RedisBackendOptions) {
     if (typeof opts.redis === 'string') {
-      this.redis = new Redis(opts.redis, {
+      // Required here, not imported at the top: a gateway on in-process limits never loads the
+      // client (~150 ms of start-up). ioredis is CommonJS, so this stays synchronous.
+      const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
+      this.redis = new RedisClient(opts.redis, {
         // Fail fast rather than queue requests behind a dead server.
         maxRetriesPerRequest: 1,
         connectTimeout: opts.commandTimeoutMs,
