@@ -25,6 +25,12 @@ describe('redactText', () => {
     expect(redactText('Authorization: Bearer AbCdEfGh1234567890AbCdEfGh123456')).toBe('Authorization: Bearer ...3456');
   });
 
+  it('masks the password of a URL with credentials, and leaves URLs without one alone', () => {
+    expect(redactText('cannot reach postgres://app:s3cr3t-Pa55@db.internal:5432/keygate')).toBe('cannot reach postgres://app:***@db.internal:5432/keygate');
+    expect(redactText('redis://:hunter2hunter2@127.0.0.1:6379 refused')).toBe('redis://:***@127.0.0.1:6379 refused');
+    expect(redactText('see https://example.com/a@b and postgres://postgres@127.0.0.1/test')).toBe('see https://example.com/a@b and postgres://postgres@127.0.0.1/test');
+  });
+
   it('masks extra secrets given by the caller', () => {
     expect(redactText('upstream said: wrong key plainvalue123456', ['plainvalue123456'])).not.toContain('plainvalue123456');
   });

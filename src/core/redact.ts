@@ -30,13 +30,22 @@ const KEY_PATTERN = new RegExp(
 // Bearer values of any shape, e.g. a Mistral key (32 bare alphanumerics) in an echoed header.
 const BEARER_PATTERN = /\b(Bearer\s+)([A-Za-z0-9._~+/\-]{8,}=*)/gi;
 
+// The password of a URL with credentials (postgres://user:pass@host, redis://:pass@host).
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]{1,20}:\/\/[^:/@\s]{0,100}:)[^@\s/]{1,200}@/gi;
+
 // Every credential shape above contains one of these: most strings (ids, paths, numbers)
 // are cleared by this one cheap test without running the full patterns.
-const MAYBE_SECRET = /[spr]k-|kg-|gsk_|AIza|AKIA|ASIA|gh[pousr]_|xox|eyJ|gAAAAA|bearer/i;
+const MAYBE_SECRET = /[spr]k-|kg-|gsk_|AIza|AKIA|ASIA|gh[pousr]_|xox|eyJ|gAAAAA|bearer|:\/\/[^\s]*@/i;
 
 /** Replaces every credential-shaped substring with its mask. */
 export function redactText(text: string, extraSecrets: readonly string[] = []): string {
-  let out = text.length < 8 || !MAYBE_SECRET.test(text) ? text : text.replace(KEY_PATTERN, (m) => maskSecret(m)).replace(BEARER_PATTERN, (_m, p: string, v: string) => p + maskSecret(v));
+  let out =
+    text.length < 8 || !MAYBE_SECRET.test(text)
+      ? text
+      : text
+          .replace(KEY_PATTERN, (m) => maskSecret(m))
+          .replace(BEARER_PATTERN, (_m, p: string, v: string) => p + maskSecret(v))
+          .replace(URL_PASSWORD, (_m, head: string) => `${head}***@`);
   for (const s of extraSecrets) {
     if (s.length >= 8 && out.includes(s)) out = out.split(s).join(maskSecret(s));
   }

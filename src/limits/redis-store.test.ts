@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLimitStore, LimitStoreError, type LimitStore, type ReserveResult, type SubjectLimits } from './index.js';
 import { countPrefix, deletePrefix, probeRedis, REDIS_URL, runPrefix, SERVICES_REQUIRED } from './__tests__/redis-env.js';
+import { warnSkip } from '../../test/support/skip-log.js';
 
 const redisDown = await probeRedis();
 const prefix = runPrefix('multi');
@@ -70,7 +71,7 @@ describe('Redis store shared by several gateway processes', () => {
       });
     } else {
       it.skip(`skipped: ${redisDown} (set KEYGATE_REQUIRE_SERVICES=1 to fail instead)`, () => {});
-      console.warn(`[limits] Redis multi-process tests skipped: ${redisDown}`);
+      warnSkip(`[limits] Redis multi-process tests skipped: ${redisDown}`);
     }
     return;
   }

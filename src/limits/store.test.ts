@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildRateLimitHeaders, createLimitStore, type LimitStore, type Limits, type Refusal, type Reservation, type ReserveResult } from './index.js';
 import { deletePrefix, probeRedis, REDIS_URL, runPrefix, SERVICES_REQUIRED } from './__tests__/redis-env.js';
+import { warnSkip } from '../../test/support/skip-log.js';
 
 const redisDown = await probeRedis();
 const prefix = runPrefix('store');
@@ -62,7 +63,7 @@ describe.each(cases)('$name store', (c) => {
       });
     } else {
       it.skip(`skipped: ${c.skip} (set KEYGATE_REQUIRE_SERVICES=1 to fail instead)`, () => {});
-      console.warn(`[limits] ${c.name} store tests skipped: ${c.skip}`);
+      warnSkip(`[limits] ${c.name} store tests skipped: ${c.skip}`);
     }
     return;
   }

@@ -10,11 +10,12 @@ import { recordOutput, recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
+import { warnSkip } from '../support/skip-log.js';
 
 const SERVER_KEY = recordSecret('sk-proj-LIMITSserverkey0123456789abcdefghijklmn');
 const redisProblem = await probeRedis();
 if (redisProblem && SERVICES_REQUIRED) throw new Error(`Redis is required (KEYGATE_REQUIRE_SERVICES=1): ${redisProblem}`);
-if (redisProblem) console.warn(`[skip] ${redisProblem}; the Redis variant of the HTTP limit tests is skipped`);
+if (redisProblem) warnSkip(`[skip] ${redisProblem}; the Redis variant of the HTTP limit tests is skipped`);
 
 type Body = Record<string, unknown> & { error?: { code: string; message: string; type: string } };
 

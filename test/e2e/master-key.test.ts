@@ -18,6 +18,7 @@ import { verifyWebhookSignature } from '../../src/usage/webhooks/index.js';
 import { logSink, recordOutput, recordSecret } from '../support/artifacts.js';
 import { startTestGateway } from '../support/gateway.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
+import { warnSkip } from '../support/skip-log.js';
 
 const PROVIDER_KEY = recordSecret('sk-proj-ENCRYPTEDkey0123456789abcdefghijklmnopq');
 let mock: MockOpenAI;
@@ -66,7 +67,7 @@ describe('master key', () => {
       token = execFileSync('python3', ['-c', 'import sys; from cryptography.fernet import Fernet; print(Fernet(sys.argv[1].encode()).encrypt(sys.argv[2].encode()).decode())', masterKey, PROVIDER_KEY], { encoding: 'utf8' }).trim();
     } catch (err) {
       if (interopRequired()) throw err;
-      console.warn('[skip] python3 with cryptography is not installed');
+      warnSkip('[skip] python3 with cryptography is not installed');
       return;
     }
     const gw = await startTestGateway({ label: 'master-python', env: { KEY_MODE: 'server', KEYGATE_MASTER_KEY: masterKey, OPENAI_API_KEY: `enc:${token}`, OPENAI_BASE_URL: mock.url } });

@@ -10,11 +10,12 @@ import { keyringUnavailableReason, startKeyringSession, type KeyringSession } fr
 import { SecretNotFoundError } from '../errors.js';
 import { KeyringBackend } from './keyring.js';
 import { recordSecret, keptRejection } from '../../../test/mock-secrets/scan.js';
+import { warnSkip } from '../../../test/support/skip-log.js';
 
 const REQUIRE = process.env.KEYGATE_REQUIRE_SERVICES === '1';
 const reason = keyringUnavailableReason();
 if (reason && REQUIRE) throw new Error(`The keyring test is required (KEYGATE_REQUIRE_SERVICES=1) but cannot run: ${reason}`);
-if (reason) console.warn(`[skip] keyring backend tests: ${reason}`);
+if (reason) warnSkip(`[skip] keyring backend tests: ${reason}`);
 
 const KEY = recordSecret('sk-proj-keyringTestKey0123456789abcdef');
 
@@ -57,7 +58,7 @@ describe.skipIf(reason !== undefined)('KeyringBackend on a real Secret Service (
     await backend.put('groq', SecretString.from(KEY));
     const hasTool = spawnSync('sh', ['-c', 'command -v secret-tool']).status === 0;
     if (!hasTool && REQUIRE) throw new Error('secret-tool (libsecret-tools) is required for this check');
-    if (!hasTool) return void console.warn('[skip] secret-tool not installed; cross-check skipped');
+    if (!hasTool) return void warnSkip('[skip] secret-tool not installed; cross-check skipped');
     const out = spawnSync('secret-tool', ['lookup', 'service', 'keygate-test', 'username', 'groq'], { env: process.env, encoding: 'utf8' });
     expect(out.status).toBe(0);
     expect(out.stdout.trim() === KEY).toBe(true);
