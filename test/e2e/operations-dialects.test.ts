@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhookSignature } from '../../src/usage/webhooks/index.js';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { createTempDatabase, postgresAvailable } from '../support/services.js';
+import { postgresAvailable, databaseFor } from '../support/services.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
 const KEY = recordSecret('sk-proj-OPSDIALECTSserverkey0123456789abcdefgh');
@@ -64,12 +64,9 @@ describe.each(dialects)('operations over HTTP on %s', (dialect) => {
   }
 
   beforeAll(async () => {
-    let databaseUrl: string | undefined;
-    if (dialect === 'postgres') {
-      const db = await createTempDatabase();
-      databaseUrl = db.url;
-      drop = db.drop;
-    }
+    const db = await databaseFor(dialect);
+    const databaseUrl = db.url;
+    drop = db.drop;
     gw = await startTestGateway({
       label: `ops-${dialect}`,
       databaseUrl,

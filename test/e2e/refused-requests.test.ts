@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestsTable } from '../../src/store/schema.js';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { createTempDatabase, postgresAvailable } from '../support/services.js';
+import { postgresAvailable, databaseFor } from '../support/services.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
 const SERVER_KEY = recordSecret(`sk-proj-${randomBytes(24).toString('base64url')}`);
@@ -32,12 +32,9 @@ describe.each(dialects)('refused requests on %s', (dialect) => {
   let oneModel: { id: string; key: string };
 
   beforeAll(async () => {
-    let databaseUrl: string | undefined;
-    if (dialect === 'postgres') {
-      const db = await createTempDatabase();
-      databaseUrl = db.url;
-      drop = db.drop;
-    }
+    const db = await databaseFor(dialect);
+    const databaseUrl = db.url;
+    drop = db.drop;
     gw = await startTestGateway({
       label: `refused-${dialect}`,
       databaseUrl,

@@ -12,7 +12,7 @@ import type { SplitKeyService } from '../../src/byok/index.js';
 import type { GatewayEvent } from '../../src/server/events.js';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { createTempDatabase, postgresAvailable } from '../support/services.js';
+import { postgresAvailable, databaseFor } from '../support/services.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
 const SERVER_KEY = recordSecret('sk-proj-SPLITserverkey0123456789abcdefghijklmnop');
@@ -89,12 +89,9 @@ describe.each(dialects)('split keys on %s', (dialect) => {
   }
 
   beforeAll(async () => {
-    let databaseUrl: string | undefined;
-    if (dialect === 'postgres') {
-      const db = await createTempDatabase();
-      databaseUrl = db.url;
-      drop = db.drop;
-    }
+    const db = await databaseFor(dialect);
+    const databaseUrl = db.url;
+    drop = db.drop;
     gw = await startTestGateway({ label: `split-keys-${dialect}`, databaseUrl, env: { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url } });
     gw.ctx.events.on((e) => events.push(e));
     alice = recordSecret((await gw.ctx.repos.keys.create({ name: 'alice', scopes: ['read', 'write'] })).key);

@@ -8,7 +8,7 @@ import { openStore } from '../../src/store/connect.js';
 import { ApiKeyRepository } from '../../src/store/repositories/api-keys.js';
 import { recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { createTempDatabase, postgresAvailable } from '../support/services.js';
+import { postgresAvailable, databaseFor } from '../support/services.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
 const SERVER_KEY = recordSecret('sk-proj-DIALECTSserverkey0123456789abcdefghijk');
@@ -26,12 +26,9 @@ describe.each(dialects)('gateway on %s', (dialect) => {
   let drop: () => Promise<void> = async () => undefined;
 
   beforeAll(async () => {
-    let databaseUrl: string | undefined;
-    if (dialect === 'postgres') {
-      const db = await createTempDatabase();
-      databaseUrl = db.url;
-      drop = db.drop;
-    }
+    const db = await databaseFor(dialect);
+    const databaseUrl = db.url;
+    drop = db.drop;
     gw = await startTestGateway({
       label: `dialect-${dialect}`,
       databaseUrl,

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { createTempDatabase, postgresAvailable } from '../support/services.js';
+import { postgresAvailable, databaseFor } from '../support/services.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
 const SERVER_KEY = recordSecret('sk-proj-USAGEserverkey0123456789abcdefghijklmno');
@@ -84,12 +84,9 @@ describe.each(dialects)('usage and cost on %s', (dialect) => {
   }
 
   beforeAll(async () => {
-    let databaseUrl: string | undefined;
-    if (dialect === 'postgres') {
-      const db = await createTempDatabase();
-      databaseUrl = db.url;
-      drop = db.drop;
-    }
+    const db = await databaseFor(dialect);
+    const databaseUrl = db.url;
+    drop = db.drop;
     gw = await startTestGateway({
       label: `usage-${dialect}`,
       databaseUrl,

@@ -24,6 +24,11 @@ export async function postgresAvailable(): Promise<boolean> {
   }
 }
 
+/** The database of one dialect in a test loop: none for SQLite (the gateway's own file), a throw-away one for PostgreSQL. */
+export async function databaseFor(dialect: string): Promise<{ url: string | undefined; drop: () => Promise<void> }> {
+  return dialect === 'postgres' ? createTempDatabase() : { url: undefined, drop: async () => undefined };
+}
+
 /** A throw-away database; returns its URL and a function that drops it. */
 export async function createTempDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `kg_test_${randomBytes(6).toString('hex')}`;
