@@ -8,48 +8,16 @@
  *   deployment `broken`  500 on every call (a failing deployment, for the circuit breaker)
  *   anything else        "Hello from <deployment>"
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { json, startJsonMock, type JsonMock } from './json-mock.js';
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: Record<string, unknown> | null;
-}
-
-export interface MockAzure {
-  url: string;
-  requests: RecordedRequest[];
-  last(): RecordedRequest;
-  close(): Promise<void>;
-}
+export type { RecordedRequest } from './json-mock.js';
+export type MockAzure = JsonMock;
 
 const created = 1_700_000_000;
 const filters = { hate: { filtered: false, severity: 'safe' }, self_harm: { filtered: false, severity: 'safe' }, sexual: { filtered: false, severity: 'safe' }, violence: { filtered: false, severity: 'safe' } };
 
 export async function startMockAzure(): Promise<MockAzure> {
-  const requests: RecordedRequest[] = [];
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => {
-      let body: Record<string, unknown> | null = null;
-      try {
-        body = JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<string, unknown>;
-      } catch {
-        body = null;
-      }
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
-      route(req, res, body);
-    });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-
   function route(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown> | null): void {
     const url = new URL(req.url ?? '/', 'http://mock');
     if (!req.headers['api-key']) return json(res, 401, { error: { code: '401', message: 'Access denied due to invalid subscription key or wrong API endpoint.' } });
@@ -85,23 +53,6 @@ export async function startMockAzure(): Promise<MockAzure> {
     res.end('data: [DONE]\n\n');
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    last: () => {
-      const r = requests.at(-1);
-      if (!r) throw new Error('the mock Azure upstream received no request');
-      return r;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return startJsonMock('Azure', route);
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}

@@ -5,47 +5,15 @@
  * calls (arguments as an object, no ids) when the request has tools and its last turn is not
  * a tool result, and `POST /api/embed`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { json, startJsonMock, type JsonMock } from './json-mock.js';
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: Record<string, unknown> | null;
-}
-
-export interface MockOllama {
-  url: string;
-  requests: RecordedRequest[];
-  last(): RecordedRequest;
-  close(): Promise<void>;
-}
+export type { RecordedRequest } from './json-mock.js';
+export type MockOllama = JsonMock;
 
 export const OLLAMA_EMBEDDING = [0.5, -0.25, 0.125];
 
 export async function startMockOllama(): Promise<MockOllama> {
-  const requests: RecordedRequest[] = [];
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => {
-      let body: Record<string, unknown> | null = null;
-      try {
-        body = JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<string, unknown>;
-      } catch {
-        body = null;
-      }
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
-      route(req, res, body);
-    });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-
   function route(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown> | null): void {
     if (req.method !== 'POST' || !body) return json(res, 404, { error: '404 page not found' });
     const model = String(body.model ?? '');
@@ -70,23 +38,6 @@ export async function startMockOllama(): Promise<MockOllama> {
     res.end(`${JSON.stringify({ ...final, message: { role: 'assistant', content: '' } })}\n`);
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    last: () => {
-      const r = requests.at(-1);
-      if (!r) throw new Error('the mock Ollama upstream received no request');
-      return r;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return startJsonMock('Ollama', route);
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
