@@ -31,7 +31,7 @@ export function backendFixHint(cfg: SecretsConfig): string {
   switch (cfg.backend) {
     case 'vault': {
       const v = cfg.vault;
-      const auth = v?.roleId ? `AppRole role ${v.roleId} with the secret id in ${v.secretIdEnv}` : `the token in ${v?.tokenEnv ?? 'VAULT_TOKEN'}`;
+      const auth = v?.roleId ? `the AppRole role id (secrets.vault.roleId) with the secret id in ${v.secretIdEnv}` : `the token in ${v?.tokenEnv ?? 'VAULT_TOKEN'}`;
       return `Check secrets.vault.url (${v?.url ?? 'unset'}), ${auth}, secrets.vault.namespace and mount, and for HTTPS with a private CA secrets.vault.caFile.`;
     }
     case 'aws':
@@ -105,7 +105,7 @@ export function createSecretBackend(cfg: SecretsConfig, deps: BackendDeps): Secr
       if (!token && !(v.roleId && secretId)) {
         throw new ConfigError(
           v.roleId
-            ? `secrets.backend is 'vault' with AppRole role ${v.roleId}, but ${v.secretIdEnv} is not set: put the AppRole secret id in it (a plain value or an enc: value).`
+            ? `secrets.backend is 'vault' with AppRole (secrets.vault.roleId), but ${v.secretIdEnv} is not set: put the AppRole secret id in it (a plain value or an enc: value).`
             : `secrets.backend is 'vault' but ${v.tokenEnv} is not set: put a Vault token in it (a plain value or an enc: value), or set secrets.vault.roleId and ${v.secretIdEnv} for AppRole.`,
         );
       }

@@ -16,11 +16,15 @@ describe('writeOrWait', () => {
     expect(s.read()?.toString()).toBe('data: 1\n\n');
   });
 
-  it('waits for drain when the buffer is full', async () => {
+  it('waits for drain when the buffer is full, then returns', async () => {
     const s = full();
-    const wait = drained(s, new AbortController().signal);
+    let done = false;
+    const wait = writeOrWait(s, 'more', new AbortController().signal).then(() => (done = true));
+    await new Promise((r) => setImmediate(r));
+    expect(done).toBe(false);
     s.resume();
-    await expect(wait).resolves.toBeUndefined();
+    await wait;
+    expect(done).toBe(true);
     expect(s.listenerCount('close')).toBe(0);
   });
 
@@ -46,6 +50,6 @@ describe('writeOrWait', () => {
     await expect(drained(s, new AbortController().signal)).rejects.toThrow();
     const abort = new AbortController();
     abort.abort();
-    await expect(drained(full(), abort.signal)).rejects.toBeDefined();
+    await expect(drained(full(), abort.signal)).rejects.toMatchObject({ name: 'AbortError' });
   });
 });

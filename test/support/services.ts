@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { warnSkip } from './skip-log.js';
+import { redactText } from '../../src/core/redact.js';
 
 export const REQUIRE_SERVICES = process.env.KEYGATE_REQUIRE_SERVICES === '1';
 export const POSTGRES_URL = process.env.KEYGATE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -16,8 +17,8 @@ export async function postgresAvailable(): Promise<boolean> {
     await c.query('SELECT 1');
     return true;
   } catch (err) {
-    if (REQUIRE_SERVICES) throw new Error(`PostgreSQL is required (KEYGATE_REQUIRE_SERVICES=1) but not reachable at ${POSTGRES_URL}: ${(err as Error).message}`);
-    warnSkip(`[skip] PostgreSQL not reachable at ${POSTGRES_URL}; PostgreSQL tests are skipped`);
+    if (REQUIRE_SERVICES) throw new Error(`PostgreSQL is required (KEYGATE_REQUIRE_SERVICES=1) but not reachable at ${redactText(POSTGRES_URL)}: ${redactText((err as Error).message)}`);
+    warnSkip(`[skip] PostgreSQL not reachable at ${redactText(POSTGRES_URL)}; PostgreSQL tests are skipped`);
     return false;
   } finally {
     await c.end().catch(() => undefined);

@@ -1,6 +1,7 @@
 /** Test helpers: where Redis is, whether it must be there, and cleanup of a key prefix. */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { redactText } from '../../core/redact.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SERVICES_REQUIRED = process.env.KEYGATE_REQUIRE_SERVICES === '1';
@@ -21,7 +22,8 @@ export async function probeRedis(url: string = REDIS_URL): Promise<string | null
     await r.ping();
     return null;
   } catch (err) {
-    return `Redis unreachable at ${url}: ${cause || (err instanceof Error ? err.message : String(err))}`;
+    // Masked where it is built: the reason also lands in test titles and thrown errors.
+    return redactText(`Redis unreachable at ${url}: ${cause || (err instanceof Error ? err.message : String(err))}`);
   } finally {
     r.disconnect();
   }
