@@ -112,6 +112,7 @@ export const errors = {
   streamIncomplete: (provider: string) =>
     new GatewayError(502, 'upstream_error', 'stream_incomplete', `The ${provider} upstream ended the stream before it was complete (no [DONE]); the answer may be cut short.`),
   unavailable: (message: string) => new GatewayError(503, 'server_error', 'unavailable', message),
+  circuitOpen: (provider: string) => new GatewayError(503, 'server_error', 'unavailable', `The ${provider} upstream is failing; its circuit is open.`),
   internal: () => new GatewayError(500, 'server_error', 'internal_error', 'Internal gateway error.'),
 };
 

@@ -36,7 +36,7 @@ export async function callWithResilience(
   answerGuard: AnswerGuard | null = null,
 ): Promise<ResilientResult> {
   const { upstream: cfg, models } = ctx.config;
-  const fallbackOn = new Set(models.fallbackOn);
+  const fallbackOn = fallbackStatuses(models.fallbackOn);
   const deadline = Date.now() + cfg.totalTimeoutMs;
   // A client's own provider key is for the provider it addressed (the plan's first target):
   // it is never sent to another provider of a fallback chain or group.
@@ -49,7 +49,7 @@ export async function callWithResilience(
     // An OpenAI-compatible body goes upstream as it is: a file it names (a chat `file` part's
     // file_id) is account-wide data, passed only when that group is enabled. (Custom servers
     // are the operator's own, configured by hand: not checked.)
-    if (route.provider.adapter.openAICompatible && !ctx.config.providers.custom.some((c) => c.id === route.provider.id)) {
+    if (route.provider.adapter.openAICompatible && !customIds(ctx.config.providers.custom).has(route.provider.id)) {
       try {
         refuseAccountWide(route.provider.id, openaiNativeSpec.accountWide, body, {}, enabledGroups(ctx.config.providers, route.provider.id));
       } catch (err) {
@@ -76,7 +76,7 @@ export async function callWithResilience(
     for (let attempt = 0; ; attempt++) {
       if (!ctx.breakers.allow(circuit)) {
         upstreamKey.lease?.release('error');
-        lastError ??= errors.unavailable(`The ${route.provider.adapter.displayName} upstream is failing; its circuit is open.`);
+        lastError ??= errors.circuitOpen(route.provider.adapter.displayName);
         skipTarget = true;
         break;
       }
@@ -172,4 +172,19 @@ function releaseLease(upstreamKey: UpstreamKey, err: unknown): boolean {
 /** The client closed its connection (the request stream itself is done once its body is read). */
 function clientGone(reply: FastifyReply): boolean {
   return reply.raw.destroyed || reply.raw.socket?.destroyed === true;
+}
+
+// Both come from the config, fixed for a gateway's life: built once, not on every request.
+const fallbackMemo = new WeakMap<readonly number[], ReadonlySet<number>>();
+function fallbackStatuses(list: readonly number[]): ReadonlySet<number> {
+  let set = fallbackMemo.get(list);
+  if (!set) fallbackMemo.set(list, (set = new Set(list)));
+  return set;
+}
+
+const customMemo = new WeakMap<readonly { id: string }[], ReadonlySet<string>>();
+function customIds(custom: readonly { id: string }[]): ReadonlySet<string> {
+  let set = customMemo.get(custom);
+  if (!set) customMemo.set(custom, (set = new Set(custom.map((c) => c.id))));
+  return set;
 }

@@ -84,6 +84,14 @@ export class Tracing {
     return new TracedUpstreamClient(opts, this);
   }
 
+  // Origins are a handful of configured ones: each parsed once.
+  readonly #hosts = new Map<string, string>();
+  #hostOf(origin: string): string {
+    let host = this.#hosts.get(origin);
+    if (host === undefined) this.#hosts.set(origin, (host = new URL(origin).hostname));
+    return host;
+  }
+
   /** @internal */
   startUpstream(req: UpstreamRequest): { span: Span; headers: Record<string, string> } {
     const parent = this.#current.getStore();
@@ -93,7 +101,7 @@ export class Tracing {
       `${req.method} ${provider}`,
       {
         kind: SpanKind.CLIENT,
-        attributes: { 'http.request.method': req.method, 'keygate.provider': provider, ...(model ? { 'gen_ai.request.model': model } : {}), 'server.address': new URL(req.origin).hostname },
+        attributes: { 'http.request.method': req.method, 'keygate.provider': provider, ...(model ? { 'gen_ai.request.model': model } : {}), 'server.address': this.#hostOf(req.origin) },
       },
       parent ? trace.setSpan(ROOT_CONTEXT, parent) : ROOT_CONTEXT,
     );

@@ -37,10 +37,6 @@ export class ChangeListener {
     return true;
   }
 
-  get connected(): boolean {
-    return this.#connected;
-  }
-
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);

@@ -15,8 +15,6 @@ export type HourlyRow = Insertable<UsageHourlyTable> & Record<LatencyColumn | 'r
 
 export const HOURLY_DIMENSIONS = ['hour', 'key_id', 'user_id', 'app_id', 'provider', 'model', 'status_class'] as const;
 export const HOURLY_SUMS = ['requests', 'errors', 'unpriced', 'estimated', 'prompt_tokens', 'completion_tokens', 'cost_micros', 'latency_sum_ms', ...LATENCY_COLUMNS] as const;
-const DIMS = HOURLY_DIMENSIONS;
-const SUMS = HOURLY_SUMS;
 
 export function statusClass(status: number): string {
   if (status === 499) return '499';
@@ -48,10 +46,10 @@ export function foldHourly(records: readonly RequestRecord[]): HourlyRow[] {
       model: r.model,
       status_class: statusClass(r.status),
     };
-    const id = DIMS.map((d) => dims[d]).join('\u0000');
+    const id = HOURLY_DIMENSIONS.map((d) => dims[d]).join('\u0000');
     let row = rows.get(id);
     if (!row) {
-      row = { ...dims, ...(Object.fromEntries(SUMS.map((s) => [s, 0])) as Record<(typeof SUMS)[number], number>) };
+      row = { ...dims, ...(Object.fromEntries(HOURLY_SUMS.map((s) => [s, 0])) as Record<(typeof HOURLY_SUMS)[number], number>) };
       rows.set(id, row);
     }
     row.requests += 1;
@@ -76,7 +74,7 @@ export async function upsertHourly(db: Kysely<Database>, records: readonly Reque
       .insertInto('usage_hourly')
       .values(rows.slice(i, i + 400))
       .onConflict((oc) =>
-        oc.columns([...DIMS]).doUpdateSet((eb) => Object.fromEntries(SUMS.map((s) => [s, eb(eb.ref(`usage_hourly.${s}`), '+', eb.ref(`excluded.${s}`))]))),
+        oc.columns([...HOURLY_DIMENSIONS]).doUpdateSet((eb) => Object.fromEntries(HOURLY_SUMS.map((s) => [s, eb(eb.ref(`usage_hourly.${s}`), '+', eb.ref(`excluded.${s}`))]))),
       )
       .execute();
   }

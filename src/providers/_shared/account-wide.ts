@@ -82,7 +82,16 @@ export function refuseAccountWide(
 }
 
 /** The account-wide groups the operator enabled for a provider (`providers.<id>.nativeEndpoints`). */
+// Per providers config object (fixed for a gateway's life): built once, not on every request.
+const groupsMemo = new WeakMap<object, Map<string, ReadonlySet<string>>>();
+
 export function enabledGroups(providers: object, id: string): ReadonlySet<string> {
-  const settings = (providers as Record<string, { nativeEndpoints?: readonly string[] } | undefined>)[id];
-  return new Set(settings?.nativeEndpoints ?? []);
+  let byId = groupsMemo.get(providers);
+  if (!byId) groupsMemo.set(providers, (byId = new Map()));
+  let groups = byId.get(id);
+  if (!groups) {
+    const settings = (providers as Record<string, { nativeEndpoints?: readonly string[] } | undefined>)[id];
+    byId.set(id, (groups = new Set(settings?.nativeEndpoints ?? [])));
+  }
+  return groups;
 }

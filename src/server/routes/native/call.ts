@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, errors } from '../../../core/errors.js';
 import type { ChatCompletionRequest, EmbeddingsRequest } from '../../../core/openai-types.js';
 import type { CompiledEndpoint, NativeProviderSpec } from '../../../providers/_shared/endpoint-whitelist.js';
-import { refuseAccountWide } from '../../../providers/_shared/account-wide.js';
+import { enabledGroups, refuseAccountWide } from '../../../providers/_shared/account-wide.js';
 import { circuitId, settleCircuit } from '../../../upstream/circuit-breaker.js';
 import { isRecord, num } from '../../../providers/_shared/translate.js';
 import { requireModel, requireProvider, requireRoute, requireScope } from '../../authenticate.js';
@@ -58,7 +58,7 @@ export async function runNativeCall(
     throw errors.forbidden('This credential is limited to certain models; this endpoint names none, so it cannot be checked.', 'model_not_allowed');
   }
   // A body field or header that loads stored account data passes only when its endpoint group is on.
-  refuseAccountWide(spec.id, spec.accountWide, body, req.headers, enabledGroups(ctx, spec.id));
+  refuseAccountWide(spec.id, spec.accountWide, body, req.headers, enabledGroups(ctx.config.providers, spec.id));
   const provider = ctx.registry.get(spec.upstreamId ?? spec.id);
   if (!provider) throw errors.unknownProvider(spec.id);
 
@@ -95,7 +95,7 @@ export async function runNativeCall(
   let sent = false;
   let circuitStatus: number | null = null;
   try {
-    if (!ctx.breakers.allow(circuit)) throw errors.unavailable(`The ${provider.adapter.displayName} upstream is failing; its circuit is open.`);
+    if (!ctx.breakers.allow(circuit)) throw errors.circuitOpen(provider.adapter.displayName);
     letThrough = true;
     const splitKey = ctx.splitKeys ? await ctx.splitKeys.resolve(req, provider.id) : null;
     upstreamKey = resolveUpstreamKey(ctx.config.keyMode, provider, req.clientProviderKey, splitKey, ctx.providerKeys);
@@ -139,11 +139,6 @@ export async function runNativeCall(
       estimateBody: estimateShape(usedModel, endpoint, body),
     });
   }
-}
-
-function enabledGroups(ctx: GatewayContext, provider: string): ReadonlySet<string> {
-  const settings = (ctx.config.providers as unknown as Record<string, { nativeEndpoints?: readonly string[] } | undefined>)[provider];
-  return new Set(settings?.nativeEndpoints ?? []);
 }
 
 /**
