@@ -1,0 +1,98 @@
+/**
+ * The real public corpus: `real.json` (split stored per entry) plus `real-more.json`, whose split
+ * is computed by the rule written down before it was collected (corpora/README.md): position in
+ * its source divisible by 3 -> train, else test; an entry duplicating an earlier one is dropped.
+ * The classifier trainer and the detection report both read the corpus through this module, so
+ * they cannot disagree about which entry is held out.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const load = <T>(name: string): T => JSON.parse(readFileSync(join(here, 'corpora', name), 'utf8')) as T;
+
+export interface Labelled {
+  text: string;
+  source: string;
+  kind?: string;
+  /** The group within its source (jailbreak_template, sysprompt_extraction, support, code...). */
+  group?: string;
+  /** The text arrives as a tool result (indirect injection, retrieved documents). */
+  asTool?: boolean;
+  /** How the text reaches the gateway when not a user message (`tool_definition`). */
+  via?: 'tool_definition';
+}
+
+interface RealJson {
+  train: { attacks: Labelled[]; benign: Labelled[] };
+  test: { attacks: Labelled[]; benign: Labelled[]; semantic: Labelled[] };
+}
+
+interface MoreEntry extends Labelled {
+  position: number;
+}
+
+export interface RealCorpus {
+  train: { attacks: Labelled[]; benign: Labelled[] };
+  test: { attacks: Labelled[]; benign: Labelled[]; semantic: Labelled[] };
+  /** New entries dropped as duplicates of earlier ones (reported, never scored). */
+  dropped: Labelled[];
+}
+
+const key = (t: string): string => t.toLowerCase().replace(/[^a-z0-9]+/g, '');
+const words = (t: string): string[] => t.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+
+/** Word 8-grams of a text (joined by spaces). */
+export function grams8(t: string): Set<string> {
+  const w = words(t);
+  const out = new Set<string>();
+  for (let i = 0; i + 8 <= w.length; i++) out.add(w.slice(i, i + 8).join(' '));
+  return out;
+}
+
+/** Share of `a`'s 8-grams that occur in `b` (0 when `a` has none). */
+export function overlap(a: Set<string>, b: Set<string>): number {
+  if (a.size === 0) return 0;
+  let n = 0;
+  for (const g of a) if (b.has(g)) n++;
+  return n / a.size;
+}
+
+/** The duplicate rule of corpora/README.md: same first 120 key characters, or > 50% of 8-grams in one entry. */
+function duplicates(t: string, earlier: Array<{ k: string; g: Set<string> }>): boolean {
+  const k = key(t).slice(0, 120);
+  const g = grams8(t);
+  return earlier.some((e) => e.k === k || overlap(g, e.g) > 0.5);
+}
+
+export const isTrainPosition = (position: number): boolean => position % 3 === 0;
+
+let cached: RealCorpus | undefined;
+
+export function loadRealCorpus(): RealCorpus {
+  if (cached) return cached;
+  const real = load<RealJson>('real.json');
+  const more = load<{ attacks: MoreEntry[]; benign: MoreEntry[] }>('real-more.json');
+  const seen = [...real.train.attacks, ...real.train.benign, ...real.test.attacks, ...real.test.benign, ...real.test.semantic].map((e) => ({
+    k: key(e.text).slice(0, 120),
+    g: grams8(e.text),
+  }));
+  const out: RealCorpus = {
+    train: { attacks: [...real.train.attacks], benign: [...real.train.benign] },
+    test: { attacks: [...real.test.attacks], benign: [...real.test.benign], semantic: [...real.test.semantic] },
+    dropped: [],
+  };
+  for (const [kind, list] of [['attacks', more.attacks], ['benign', more.benign]] as const) {
+    for (const { position, ...e } of list) {
+      if (duplicates(e.text, seen)) {
+        out.dropped.push(e);
+        continue;
+      }
+      seen.push({ k: key(e.text).slice(0, 120), g: grams8(e.text) });
+      (isTrainPosition(position) ? out.train : out.test)[kind].push(e);
+    }
+  }
+  cached = out;
+  return out;
+}
