@@ -132,25 +132,29 @@ export class AccessControl {
     this.#revoked = new Set(revoked);
   }
 
-  /** Drops the cache when another process changed something; cheap when nothing did. */
-  async refresh(): Promise<void> {
+  /**
+   * Drops the cache when another process changed something. Null when there is nothing to
+   * wait for (the usual case: no promise on the request path), else the reload to await.
+   */
+  refresh(): Promise<void> | null {
     if (this.#reloadFailed || this.store.changedElsewhere()) {
       this.invalidate();
       this.#reloadFailed = false;
       this.#loaded = this.load();
     }
-    if (this.#loaded) {
-      const p = this.#loaded;
-      try {
-        await p;
-      } catch {
-        // The store is unreachable: the last good IP rules and deny list stay (keys are not
-        // cached meanwhile, so each is checked against the store, and refused if it cannot be),
-        // /readyz can say so, and the next request tries again.
-        this.#reloadFailed = true;
-      } finally {
-        if (this.#loaded === p) this.#loaded = null;
-      }
+    return this.#loaded ? this.#settleLoad(this.#loaded) : null;
+  }
+
+  async #settleLoad(p: Promise<void>): Promise<void> {
+    try {
+      await p;
+    } catch {
+      // The store is unreachable: the last good IP rules and deny list stay (keys are not
+      // cached meanwhile, so each is checked against the store, and refused if it cannot be),
+      // /readyz can say so, and the next request tries again.
+      this.#reloadFailed = true;
+    } finally {
+      if (this.#loaded === p) this.#loaded = null;
     }
   }
 
@@ -179,14 +183,26 @@ export class AccessControl {
   }
 
   async authenticateKey(key: string, now = Date.now()): Promise<Principal> {
+    const cached = this.cachedKey(key, now);
+    if (cached) return cached;
+    const hash = hashKey(key);
+    const record = await this.repos.keys.findByHash(hash);
+    if (!record) throw errors.invalidCredential();
+    return this.#admit(await this.#cache(record), hash, now);
+  }
+
+  /**
+   * authenticateKey without a promise for a key already in the cache (the request path's
+   * usual case): its principal, null when the store must be asked; throws as authenticateKey rejects.
+   */
+  cachedKey(key: string, now = Date.now()): Principal | null {
     if (!isKeygateKeyShape(key)) throw errors.invalidCredential();
     const hash = hashKey(key);
-    let entry = this.#byHash.get(hash);
-    if (!entry) {
-      const record = await this.repos.keys.findByHash(hash);
-      if (!record) throw errors.invalidCredential();
-      entry = await this.#cache(record);
-    }
+    const entry = this.#byHash.get(hash);
+    return entry ? this.#admit(entry, hash, now) : null;
+  }
+
+  #admit(entry: CachedKey, hash: string, now: number): Principal {
     // The map lookup found the entry by hash; the compare that decides is constant-time.
     if (!hashesEqual(entry.record.key_hash, hash)) throw errors.invalidCredential();
     this.#checkUsable(entry, now, {});

@@ -10,8 +10,9 @@ import type { GatewayContext } from './context.js';
 import { clientErrorHandler, frameworkErrorHandler, makeErrorHandler, sendError, toGatewayError } from './error-handler.js';
 import { makeCors } from './hardening/cors.js';
 import { installJsonParser } from './hardening/json-body.js';
-import { makeSecurityHeaders } from './hardening/security-headers.js';
+import { setSecurityHeaders } from './hardening/security-headers.js';
 import { isHttpsRequest, makeNetworkStep } from './steps/network.js';
+import { runStep } from './hook-done.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { buildOpenApi, collectRoutes, documented } from './openapi.js';
@@ -61,35 +62,47 @@ export async function buildApp(ctx: GatewayContext, opts: AppOptions = {}): Prom
   app.decorateRequest('callRecorded', false);
   app.decorateRequest('callTarget', null);
   app.decorateRequest('errorCode', null);
-  // The code a refusal is recorded with (the scope's own error handler writes the body).
-  app.addHook('onError', async (req, _reply, err) => {
+  // The code a refusal is recorded with (the scope's own error handler writes the body; it
+  // runs after this hook and reuses the conversion). Only on the error path.
+  app.addHook('onError', (req, _reply, err, done) => {
     req.errorCode = toGatewayError(err, bodyLimit).code;
+    done();
   });
-  // Refused API requests are recorded too (recordCall records the rest).
-  app.addHook('onResponse', makeRefusalRecorder(ctx, new Set(NATIVE_SPECS.map((s) => s.id))));
   // While shutting down, in-flight requests finish; a new one (on a kept-alive connection) is
   // told to go elsewhere, in the envelope, and its connection closed.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (req, reply) => {
-    if (!closing) return;
-    reply.header('connection', 'close').header('x-request-id', req.id);
-    req.errorCode = 'unavailable';
-    sendError(reply, errors.unavailable('The gateway is shutting down; retry the request.'));
-    return reply;
-  });
-  const securityHeaders = makeSecurityHeaders((req) => isHttpsRequest(ctx, req));
-  app.addHook('onRequest', async (req, reply) => {
+  // The start of every request, in one hook and without a promise unless the access cache is
+  // reloading (Fastify awaits each async hook: a promise and a tick apiece): shutdown check,
+  // request id and security headers, CORS (answers preflights), then the network step.
+  const cors = makeCors(ctx.config.server.cors);
+  const network = makeNetworkStep(ctx);
+  app.addHook('onRequest', function requestStart(req, reply, done) {
+    if (closing) {
+      reply.header('connection', 'close').header('x-request-id', req.id);
+      req.errorCode = 'unavailable';
+      sendError(reply, errors.unavailable('The gateway is shutting down; retry the request.'));
+      return;
+    }
     reply.header('x-request-id', req.id);
-    await securityHeaders(req, reply);
+    setSecurityHeaders(reply, isHttpsRequest(ctx, req));
+    if (cors(req, reply)) return;
+    runStep(network, req, done);
   });
-  app.addHook('onRequest', makeCors(ctx.config.server.cors));
-  app.addHook('onRequest', makeNetworkStep(ctx));
-  // One access line per request, after the response: never the body, never a header value.
-  app.addHook('onResponse', async (req, reply) => {
-    req.log.info({ method: req.method, path: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime), key: req.principal?.keyId }, 'request');
+  // After the response, in one hook: refused API requests are recorded (recordCall records
+  // the rest), and one access line per request: never the body, never a header value.
+  const recordRefusal = makeRefusalRecorder(ctx, new Set(NATIVE_SPECS.map((s) => s.id)));
+  app.addHook('onResponse', function responseEnd(req, reply, done) {
+    try {
+      recordRefusal(req, reply);
+      req.log.info({ method: req.method, path: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime), key: req.principal?.keyId }, 'request');
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    done();
   });
 
   await app.register(healthRoutes, ctx);

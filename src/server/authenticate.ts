@@ -4,12 +4,13 @@
  * passthrough, whether the caller's own IP allow-list admits this address, and whether its
  * route allow-list admits the route that matched (the router's pattern, never the raw URL).
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { refusedCredential, type Principal } from '../auth/access-control.js';
 import { isSignedToken, readCredentials } from '../auth/credentials.js';
 import { hasScope, type Scope } from '../auth/scopes.js';
 import { GatewayError, errors } from '../core/errors.js';
 import type { GatewayContext } from './context.js';
+import { runStep, type HookDone } from './hook-done.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,45 +30,82 @@ export interface AuthenticateOptions {
   checkRoute?: boolean;
 }
 
+/** The step as an async function of the request (an onRequest hook as it is). */
 export function makeAuthenticate(ctx: GatewayContext, opts: AuthenticateOptions = {}) {
+  const step = makeAuthStep(ctx, opts);
+  return async function authenticate(req: FastifyRequest): Promise<void> {
+    await step(req);
+  };
+}
+
+/** The step as an onRequest hook in callback style: Fastify makes no promise for a cached key. */
+export function makeAuthenticateHook(ctx: GatewayContext, opts: AuthenticateOptions = {}) {
+  const step = makeAuthStep(ctx, opts);
+  return function authenticateHook(req: FastifyRequest, _reply: FastifyReply, done: HookDone): void {
+    runStep(step, req, done);
+  };
+}
+
+/**
+ * The step itself: undefined when it is done (a cached key, the usual case: no promise), else
+ * the promise of the store lookup or token check; refusals are thrown (or rejected).
+ */
+function makeAuthStep(ctx: GatewayContext, opts: AuthenticateOptions) {
   const authOn = ctx.config.auth.enabled;
   const allowProviderKeys = opts.allowProviderKeys !== false;
   const checkRoute = opts.checkRoute !== false;
-  return async function authenticate(req: FastifyRequest): Promise<void> {
-    const creds = readCredentials(req.headers);
-    req.clientProviderKey = ctx.config.keyMode === 'server' || !allowProviderKeys ? null : creds.clientProviderKey;
-    if (!authOn) {
-      req.principal = null;
-      return;
+
+  const refused = (req: FastifyRequest, err: unknown): never => {
+    if (err instanceof GatewayError && err.status === 401) {
+      // A known key or a verified token: its ids (never the secret) say whose credential it was.
+      const who = refusedCredential(err);
+      ctx.events.emit({
+        type: err.code === 'revoked_api_key' || (err as { reason?: string }).reason === 'revoked' ? 'credential.revoked_used' : 'credential.rejected',
+        actor: who?.keyId ?? (who?.appId ? `app:${who.appId}` : 'anonymous'),
+        clientId: who?.clientId ?? null,
+        target: who?.jti ?? who?.keyId ?? undefined,
+        outcome: 'denied',
+        address: req.clientIp,
+        requestId: String(req.id),
+        details: { code: err.code, ...(who?.keyId ? { keyId: who.keyId } : {}), ...(who?.jti ? { jti: who.jti } : {}) },
+      });
     }
-    if (!creds.keygateKey) throw errors.missingCredential();
-    try {
-      req.principal = isSignedToken(creds.keygateKey) ? await ctx.access.authenticateToken(creds.keygateKey) : await ctx.access.authenticateKey(creds.keygateKey);
-    } catch (err) {
-      if (err instanceof GatewayError && err.status === 401) {
-        // A known key or a verified token: its ids (never the secret) say whose credential it was.
-        const who = refusedCredential(err);
-        ctx.events.emit({
-          type: err.code === 'revoked_api_key' || (err as { reason?: string }).reason === 'revoked' ? 'credential.revoked_used' : 'credential.rejected',
-          actor: who?.keyId ?? (who?.appId ? `app:${who.appId}` : 'anonymous'),
-          clientId: who?.clientId ?? null,
-          target: who?.jti ?? who?.keyId ?? undefined,
-          outcome: 'denied',
-          address: req.clientIp,
-          requestId: String(req.id),
-          details: { code: err.code, ...(who?.keyId ? { keyId: who.keyId } : {}), ...(who?.jti ? { jti: who.jti } : {}) },
-        });
-      }
-      throw err;
-    }
-    const ipAllow = req.principal.ipAllow;
+    throw err;
+  };
+
+  const admit = (req: FastifyRequest, principal: Principal): void => {
+    req.principal = principal;
+    const ipAllow = principal.ipAllow;
     if (ipAllow && !ipAllow.check(req.clientIp).allowed) {
-      ctx.events.emit({ type: 'ip.denied', actor: req.principal.keyId ?? 'anonymous', clientId: req.principal.clientId, outcome: 'denied', address: req.clientIp, requestId: String(req.id) });
+      ctx.events.emit({ type: 'ip.denied', actor: principal.keyId ?? 'anonymous', clientId: principal.clientId, outcome: 'denied', address: req.clientIp, requestId: String(req.id) });
       throw errors.forbidden('This key may not be used from this address.', 'ip_not_allowed');
     }
     // No matched route (a 404 to come): nothing to allow.
     const route = req.routeOptions.url;
     if (checkRoute && route !== undefined) requireRoute(req, route);
+  };
+
+  return function authenticate(req: FastifyRequest): Promise<void> | undefined {
+    const creds = readCredentials(req.headers);
+    req.clientProviderKey = ctx.config.keyMode === 'server' || !allowProviderKeys ? null : creds.clientProviderKey;
+    if (!authOn) {
+      req.principal = null;
+      return undefined;
+    }
+    const key = creds.keygateKey;
+    if (!key) throw errors.missingCredential();
+    if (isSignedToken(key)) {
+      return ctx.access.authenticateToken(key).then((p) => admit(req, p), (err: unknown) => refused(req, err));
+    }
+    let cached: Principal | null;
+    try {
+      cached = ctx.access.cachedKey(key);
+    } catch (err) {
+      return refused(req, err);
+    }
+    if (!cached) return ctx.access.authenticateKey(key).then((p) => admit(req, p), (err: unknown) => refused(req, err));
+    admit(req, cached);
+    return undefined;
   };
 }
 

@@ -7,8 +7,19 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, errors } from '../core/errors.js';
 
+// Fastify runs the onError hook (which reads the code for the record) before the scope's
+// error handler (which writes the answer): both convert, the error is converted once.
+const converted = new WeakMap<object, GatewayError>();
+
 export function toGatewayError(err: unknown, bodyLimit: number): GatewayError {
   if (err instanceof GatewayError) return err;
+  if (typeof err !== 'object' || err === null) return errors.internal();
+  let ge = converted.get(err);
+  if (!ge) converted.set(err, (ge = convert(err, bodyLimit)));
+  return ge;
+}
+
+function convert(err: object, bodyLimit: number): GatewayError {
   const e = err as FastifyError & { validation?: Array<{ instancePath: string; message?: string; params?: Record<string, unknown> }> };
   if (e.validation?.length) {
     const v = e.validation[0];

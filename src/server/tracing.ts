@@ -75,8 +75,15 @@ export class Tracing {
       }
       span.end();
     };
-    app.addHook('onResponse', async (req, reply) => end(req, req.routeOptions.url ?? 'unmatched', reply.statusCode));
-    app.addHook('onRequestAbort', async (req) => end(req, req.routeOptions.url ?? 'unmatched', null));
+    // Callback style: Fastify makes no promise for a hook that does not wait.
+    app.addHook('onResponse', (req, reply, done) => {
+      end(req, req.routeOptions.url ?? 'unmatched', reply.statusCode);
+      done();
+    });
+    app.addHook('onRequestAbort', (req, done) => {
+      end(req, req.routeOptions.url ?? 'unmatched', null);
+      done();
+    });
   }
 
   /** The upstream client whose every call is a child span of the request's. */

@@ -38,12 +38,14 @@ export interface CorsOptions {
   maxAgeSeconds: number;
 }
 
+/** Part of the request-start hook (app.ts): true when it answered the request (a preflight). */
 export function makeCors(opts: CorsOptions) {
   const allowAll = opts.origins.includes('*');
   const allowed = new Set(opts.origins.map((o) => o.toLowerCase()));
-  return async function cors(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  const maxAge = String(opts.maxAgeSeconds);
+  return function cors(req: FastifyRequest, reply: FastifyReply): boolean {
     const origin = req.headers.origin;
-    if (!origin) return undefined;
+    if (!origin) return false;
     reply.header('vary', 'origin');
     const ok = allowAll || allowed.has(origin.toLowerCase());
     if (ok) {
@@ -54,10 +56,11 @@ export function makeCors(opts: CorsOptions) {
       if (ok) {
         reply.header('access-control-allow-methods', 'GET, POST, DELETE, PATCH, OPTIONS');
         reply.header('access-control-allow-headers', CORS_ALLOWED_HEADERS);
-        reply.header('access-control-max-age', String(opts.maxAgeSeconds));
+        reply.header('access-control-max-age', maxAge);
       }
-      return reply.code(204).send();
+      reply.code(204).send();
+      return true;
     }
-    return undefined;
+    return false;
   };
 }

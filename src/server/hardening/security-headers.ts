@@ -2,7 +2,7 @@
  * Security headers on every answer (helmet's defaults that matter for a JSON/SSE API).
  * HSTS is sent only when the request reached us over HTTPS (directly or via a trusted proxy).
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 
 const STATIC_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
@@ -16,9 +16,8 @@ const STATIC_HEADERS: Record<string, string> = {
 };
 const HSTS = 'max-age=31536000; includeSubDomains';
 
-export function makeSecurityHeaders(isHttps: (req: FastifyRequest) => boolean) {
-  return async function securityHeaders(req: FastifyRequest, reply: FastifyReply): Promise<void> {
-    reply.headers(STATIC_HEADERS);
-    if (isHttps(req)) reply.header('strict-transport-security', HSTS);
-  };
+/** Part of the request-start hook (app.ts); `https` says whether the request came over HTTPS. */
+export function setSecurityHeaders(reply: FastifyReply, https: boolean): void {
+  reply.headers(STATIC_HEADERS);
+  if (https) reply.header('strict-transport-security', HSTS);
 }

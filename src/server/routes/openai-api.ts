@@ -1,7 +1,7 @@
 /** The OpenAI-compatible public API: chat completions, embeddings, models. Handlers stay thin. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatCompletionRequest, EmbeddingsRequest } from '../../core/openai-types.js';
-import { makeAuthenticate, modelAllowed, requireModel, requireScope } from '../authenticate.js';
+import { makeAuthenticateHook, modelAllowed, requireModel, requireScope } from '../authenticate.js';
 import type { GatewayContext } from '../context.js';
 import type { Custody } from '../custody.js';
 import type { CallOutcome, Endpoint } from '../forward.js';
@@ -14,7 +14,7 @@ import { recordCall } from '../steps/record-call.js';
 import { guardRequest, makeAnswerGuard, policyFor } from '../steps/guard.js';
 
 export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  app.addHook('onRequest', makeAuthenticate(ctx));
+  app.addHook('onRequest', makeAuthenticateHook(ctx));
 
   const call = (endpoint: Endpoint) =>
     async function handler(req: FastifyRequest, reply: FastifyReply): Promise<void> {

@@ -47,8 +47,9 @@ export function apiEndpointOf(routeUrl: string | undefined, nativeIds: ReadonlyS
   return null;
 }
 
+/** Part of the response-end hook (app.ts). */
 export function makeRefusalRecorder(ctx: GatewayContext, nativeIds: ReadonlySet<string>) {
-  return async function recordRefusal(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  return function recordRefusal(req: FastifyRequest, reply: FastifyReply): void {
     if (req.callRecorded || reply.statusCode < 400) return;
     const api = apiEndpointOf(req.routeOptions.url, nativeIds);
     if (!api) return;
