@@ -90,64 +90,114 @@ function tokenStart(buf: string, i: number, limit: number): number {
   return j;
 }
 
+/** What the hold-back needs to know of one active pattern, worked out once per policy. */
+interface Plan {
+  p: Pattern;
+  spans: boolean;
+  literals: readonly string[] | null;
+  lead: number;
+}
+
+/** A proper prefix of one pattern's literal: a buffer ending in it may end in a cut literal. */
+interface Prefix {
+  plan: Plan;
+  text: string;
+}
+
+/** Everything a redactor of one policy shares with every other: compiled once per policy object. */
+interface Compiled {
+  active: Array<{ pattern: Pattern; style: RedactionStyle }>;
+  plans: Plan[];
+  /** Every proper literal prefix, by its last character (most characters never end one). */
+  prefixesByLast: Map<string, Prefix[]>;
+  holdback: number;
+  styleOf: Map<Pattern, RedactionStyle>;
+}
+
+// Policies are long-lived objects (the default, or the policy book's cached merges), and
+// building the plans costs ~200 us: once per policy, not once per stream channel. Shared
+// regexes are safe: every scan is synchronous and resets lastIndex.
+const compiledPolicies = new WeakMap<GuardPolicy, Compiled>();
+
+function compile(policy: GuardPolicy): Compiled {
+  let c = compiledPolicies.get(policy);
+  if (c) return c;
+  const active = activePatterns(policy);
+  const plans = active.map(({ pattern: p }): Plan => ({ p, spans: spansWhitespace(p), literals: p.literals ?? null, lead: p.lead ?? p.maxSpan }));
+  const prefixesByLast = new Map<string, Prefix[]>();
+  for (const plan of plans) {
+    for (const lit of plan.literals ?? []) {
+      for (let k = 1; k < lit.length; k++) {
+        const text = lit.slice(0, k);
+        const list = prefixesByLast.get(text[k - 1]);
+        if (list) list.push({ plan, text });
+        else prefixesByLast.set(text[k - 1], [{ plan, text }]);
+      }
+    }
+  }
+  c = {
+    active,
+    plans,
+    prefixesByLast,
+    holdback: active.reduce((h, a) => Math.max(h, a.pattern.maxSpan), 0),
+    styleOf: new Map(active.map((a) => [a.pattern, a.style])),
+  };
+  compiledPolicies.set(policy, c);
+  return c;
+}
+
+/** Where a match containing the literal at `i` may start: `lead` before it, and for a pattern that cannot span white space, no further back than the word it is in. */
+function matchFrom(plan: Plan, buf: string, i: number): number {
+  return plan.spans ? Math.max(0, i - plan.lead) : tokenStart(buf, i, plan.lead);
+}
+
 /**
  * How much of `buf` can go out now: everything before the earliest place where a match could
  * still be in progress. Every match contains one of its pattern's literals, so text far from
  * any (partial) literal is released at once instead of waiting for a fixed-size window; a
- * pattern without literals keeps the whole window.
+ * pattern without literals keeps the whole window. Plain loops: this runs on every delta.
  */
-function makeSafeCut(patterns: readonly Pattern[]): (buf: string) => number {
-  const plans = patterns.map((p) => ({
-    p,
-    spans: spansWhitespace(p),
-    literals: p.literals ?? null,
-    lead: p.lead ?? p.maxSpan,
-    // Proper prefixes of each literal, longest first, and the characters they may end in.
-    prefixes: (p.literals ?? []).map((lit) => Array.from({ length: lit.length - 1 }, (_, k) => lit.slice(0, lit.length - 1 - k))),
-    tails: new Set((p.literals ?? []).flatMap((lit) => [...lit.slice(0, -1)])),
-  }));
-  return (buf) => {
-    let cut = buf.length;
-    const end = buf.length;
-    const last = buf[buf.length - 1] ?? '';
-    // Where the last word starts: a pattern that cannot span white space can only still be
-    // growing from there, so its literals are looked for in that word only.
-    const word = tokenStart(buf, end, MAX_WORD);
-    for (const { p, spans, literals, lead, prefixes, tails } of plans) {
-      if (!literals) {
-        cut = Math.min(cut, Math.max(0, end - p.maxSpan));
-        continue;
-      }
-      // Where a match containing the literal at i may start: `lead` before it, and for a
-      // pattern that cannot span white space, no further back than the word it is in.
-      const from = spans ? (i: number) => Math.max(0, i - lead) : (i: number) => tokenStart(buf, i, lead);
-      literals.forEach((lit, li) => {
-        // Complete occurrences whose match could still grow to the end of the buffer.
-        let i = buf.indexOf(lit, spans ? Math.max(0, end - p.maxSpan - lit.length) : Math.max(word, end - p.maxSpan - lit.length));
-        while (i !== -1) {
-          const growing = spans ? end - i < p.maxSpan : tokenStart(buf, end, end - i) <= i;
-          if (growing) cut = Math.min(cut, from(i));
-          i = buf.indexOf(lit, i + 1);
-        }
-        // A literal cut in half by the chunk boundary (only if the last character can end a prefix).
-        if (!tails.has(last)) return;
-        for (const pre of prefixes[li]) {
-          if (pre.length <= end && buf.endsWith(pre)) {
-            cut = Math.min(cut, from(end - pre.length));
-            break;
-          }
-        }
-      });
+function safeCut({ plans, prefixesByLast }: Compiled, buf: string): number {
+  let cut = buf.length;
+  const end = buf.length;
+  // Where the last word starts: a pattern that cannot span white space can only still be
+  // growing from there, so its literals are looked for in that word only.
+  const word = tokenStart(buf, end, MAX_WORD);
+  for (const plan of plans) {
+    const { p, spans, literals } = plan;
+    if (!literals) {
+      cut = Math.min(cut, Math.max(0, end - p.maxSpan));
+      continue;
     }
-    return cut;
-  };
+    for (const lit of literals) {
+      // Complete occurrences whose match could still grow to the end of the buffer.
+      let i = buf.indexOf(lit, spans ? Math.max(0, end - p.maxSpan - lit.length) : Math.max(word, end - p.maxSpan - lit.length));
+      while (i !== -1) {
+        const growing = spans ? end - i < p.maxSpan : tokenStart(buf, end, end - i) <= i;
+        if (growing) cut = Math.min(cut, matchFrom(plan, buf, i));
+        i = buf.indexOf(lit, i + 1);
+      }
+    }
+  }
+  // A literal cut in half by the chunk boundary: only prefixes ending in the last character
+  // can be one. (Every matching prefix is tried; the longest of a literal holds the most.)
+  const candidates = end > 0 ? prefixesByLast.get(buf[end - 1]) : undefined;
+  if (candidates) {
+    for (const { plan, text } of candidates) {
+      if (text.length <= end && buf.endsWith(text)) cut = Math.min(cut, matchFrom(plan, buf, end - text.length));
+    }
+  }
+  return cut;
+}
+
+function containsAny(text: string, literals: readonly string[]): boolean {
+  for (const l of literals) if (text.includes(l)) return true;
+  return false;
 }
 
 export function createStreamRedactor(policy: GuardPolicy = defaultGuardPolicy, opts: StreamRedactorOptions = {}): StreamRedactor {
-  const active = activePatterns(policy);
-  const safeCut = makeSafeCut(active.map((a) => a.pattern));
-  const holdback = active.reduce((h, a) => Math.max(h, a.pattern.maxSpan), 0);
-  const styleOf = new Map(active.map((a) => [a.pattern, a.style]));
+  const compiled = compile(policy);
+  const { active, holdback, styleOf } = compiled;
   const findings: Finding[] = [];
   const tokens = opts.tokens ?? new Map<string, string>();
   const path = opts.path ?? 'stream';
@@ -160,7 +210,7 @@ export function createStreamRedactor(policy: GuardPolicy = defaultGuardPolicy, o
     const hits: Hit[] = [];
     for (const { pattern } of active) {
       // The same cheap gate as whole-text scans: a pattern whose literals are absent cannot match.
-      if (pattern.literals && !pattern.literals.some((l) => buf.includes(l))) continue;
+      if (pattern.literals && !containsAny(buf, pattern.literals)) continue;
       const re = pattern.re;
       re.lastIndex = 0;
       let m: RegExpExecArray | null;
@@ -217,7 +267,7 @@ export function createStreamRedactor(policy: GuardPolicy = defaultGuardPolicy, o
       if (active.length === 0) return emit(buf.length, []);
       // Nothing held: scan now (plain text leaves delta by delta); something held: in batches.
       if (heldAtScan > 0 && buf.length - heldAtScan < Math.max(MIN_BATCH, heldAtScan >> 1)) return '';
-      let cut = safeCut(buf);
+      let cut = safeCut(compiled, buf);
       if (cut === 0) {
         heldAtScan = buf.length;
         return '';
