@@ -33,6 +33,8 @@ import { PriceTable } from '../usage/prices.js';
 import { UpstreamClient } from '../upstream/http-client.js';
 import { tracesUrl } from './tracing-url.js';
 import { UsageWriter } from '../usage/usage-writer.js';
+import { canUseWorker, UsageWorkerSink } from '../usage/usage-worker-sink.js';
+import { warmTokenCounter } from '../usage/token-count.js';
 import { SplitKeyService } from '../byok/index.js';
 import { buildApp } from './app.js';
 import type { GatewayContext, Repositories } from './context.js';
@@ -129,7 +131,12 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   }
 
   const limits = createLimitStore({ redisUrl: env.REDIS_URL || undefined, timeZone: config.limits.timeZone, thresholds: config.limits.thresholds, keyPrefix: env.KEYGATE_LIMITS_PREFIX });
-  const usage = new UsageWriter(repos.requests, {
+  // SQLite on a file: batches are written by a worker thread, off the event loop (it starts in
+  // the background; until then, or if it stops, they are written here as before).
+  const usageSink = canUseWorker(store)
+    ? new UsageWorkerSink(store, repos.requests, (err) => logger.error({ err }, 'usage worker stopped: usage batches are written on the event loop from now on'))
+    : repos.requests;
+  const usage = new UsageWriter(usageSink, {
     ...config.usage,
     onError: (err, lost) => logger.error({ err, lost }, 'usage batch could not be written'),
   });
@@ -180,6 +187,11 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   // BYOK split keys: the server secret is loaded (or created) on first use.
   ctx.splitKeys = new SplitKeyService({ store, masterKey: masterKeys, events: ctx.events, onError: (err) => logger.error({ err }, 'split-key use counts could not be written') });
   const app = await buildApp(ctx, { https: readTls(config.server.tls) });
+
+  // A provider that reports no usage in streams has its tokens counted here; the counter's
+  // tables take 0.5-3 s to build, once: now, not on the first such request.
+  const served = config.keyMode === 'server' ? registry.withServerKeys() : registry.all();
+  if (served.some((p) => !p.adapter.streamUsage)) warmTokenCounter();
 
   ops.start();
   let url = '';

@@ -9,6 +9,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { CustomTypesConfig } from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { migrationProvider, type Dialect } from './migrations/index.js';
+import { OwnWrites } from './own-writes.js';
 import type { Database } from './schema.js';
 
 export const CHANGE_CHANNEL = 'keygate_changed';
@@ -18,6 +19,8 @@ export interface Store {
   readonly dialect: Dialect;
   /** The SQLite connection itself, for the few hot writes that skip the query builder. */
   readonly sqlite?: BetterSqlite3.Database;
+  /** SQLite: commits of this process's other connection (the usage worker), not "elsewhere". */
+  readonly ownWrites?: OwnWrites;
   /** True when another connection or process committed changes since the last call. */
   changedElsewhere(): boolean;
   /** Tells other processes that shared state (keys, rules) changed. */
@@ -53,15 +56,17 @@ function openSqlite(path: string): Store {
   // data_version changes when another connection commits: a ~1 µs check instead of a query.
   const dataVersion = raw.prepare('PRAGMA data_version').pluck();
   let seen = dataVersion.get() as number;
+  const ownWrites = new OwnWrites();
   return {
     db,
     dialect: 'sqlite',
     sqlite: raw,
+    ownWrites,
     changedElsewhere() {
       const v = dataVersion.get() as number;
-      if (v === seen) return false;
+      const moved = v !== seen;
       seen = v;
-      return true;
+      return ownWrites.judge(moved);
     },
     async notifyChange() {
       /* other processes see data_version move */

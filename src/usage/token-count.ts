@@ -1,8 +1,9 @@
 /**
  * Token counts for answers the provider reported no usage for, with js-tiktoken's o200k_base
  * encoding (OpenAI's current models; for other providers' models it is an estimate, and the
- * record says so). The encoding's tables take a moment to build: that happens once, on the
- * first estimate, never at start-up or for a call that reported its usage. Very long texts
+ * record says so). The encoding's tables take a moment to build (0.5-3 s, blocking): the
+ * gateway builds them at start-up when a provider it serves reports no stream usage
+ * (warmTokenCounter), otherwise they are built on the first estimate. Very long texts
  * are counted on their first part and scaled, so one estimate never holds the event loop long.
  */
 import { Tiktoken } from 'js-tiktoken/lite';
@@ -16,6 +17,16 @@ const PER_MESSAGE = 3;
 const PER_REPLY = 3;
 
 let encoder: Tiktoken | null = null;
+
+/** Builds the encoding now (start-up), so that no request waits for it. */
+export function warmTokenCounter(): void {
+  encoder ??= new Tiktoken(o200k);
+}
+
+/** Whether the encoding is built (the gateway warms it when a served provider needs it). */
+export function tokenCounterWarm(): boolean {
+  return encoder !== null;
+}
 
 export function countTokens(text: string): number {
   if (text.length === 0) return 0;

@@ -1,9 +1,16 @@
 /**
  * Batches usage records off the request path: `record()` only pushes to an array; a timer
  * (or a full batch) writes them in one transaction. `close()` flushes what is left, so a
- * graceful shutdown loses nothing; a crash loses at most the last batch.
+ * graceful shutdown loses nothing; a crash loses at most the last batch. On SQLite with a file
+ * the write itself happens in a worker thread (usage-worker-sink.ts).
  */
-import type { RequestRecord, RequestRepository } from '../store/repositories/requests.js';
+import type { RequestRecord } from '../store/repositories/requests.js';
+
+/** Where batches go: the repository itself, or the SQLite usage worker (usage-worker-sink.ts). */
+export interface UsageSink {
+  insertMany(records: readonly RequestRecord[]): Promise<void>;
+  close?(): Promise<void>;
+}
 
 export interface UsageWriterOptions {
   flushIntervalMs: number;
@@ -18,7 +25,7 @@ export class UsageWriter {
   #closed = false;
 
   constructor(
-    private readonly repo: RequestRepository,
+    private readonly repo: UsageSink,
     private readonly opts: UsageWriterOptions,
   ) {}
 
@@ -54,8 +61,10 @@ export class UsageWriter {
     return this.#flushing;
   }
 
+  /** Flushes, then stops the sink (the worker's last commit included). */
   async close(): Promise<void> {
     this.#closed = true;
     await this.flush();
+    await this.repo.close?.();
   }
 }

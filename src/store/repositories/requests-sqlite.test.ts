@@ -46,10 +46,18 @@ describe('SQLite usage batch writer', () => {
     expect(await s.db.selectFrom('requests').select(['price_known', 'usage_estimated', 'cost_micros']).executeTakeFirst()).toEqual({ price_known: 0, usage_estimated: 0, cost_micros: null });
   });
 
-  it('refuses a column name that is not an identifier', async () => {
+  it('writes the table\'s own columns only: a key that is not one never reaches the SQL text', async () => {
     const s = await openStore('sqlite::memory:');
     stores.push(s);
     const bad = { ...records[0], 'x") VALUES (1); --': 1 } as unknown as RequestRecord;
-    await expect(new RequestRepository(s).insertMany([bad])).rejects.toThrow(/bad column name/);
+    await new RequestRepository(s).insertMany([bad]);
+    expect(await s.db.selectFrom('requests').select(['request_id', 'cost_micros']).execute()).toEqual([{ request_id: 'a', cost_micros: 7 }]);
+  });
+
+  it('booleans are stored as 0/1', async () => {
+    const s = await openStore('sqlite::memory:');
+    stores.push(s);
+    await new RequestRepository(s).insertMany([{ ...records[0], stream: true as unknown as number, price_known: false as unknown as number }]);
+    expect(await s.db.selectFrom('requests').select(['stream', 'price_known']).executeTakeFirst()).toEqual({ stream: 1, price_known: 0 });
   });
 });
