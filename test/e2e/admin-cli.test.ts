@@ -24,7 +24,8 @@ afterAll(async () => {
 });
 
 function run(...args: string[]): Promise<CliResult> {
-  return runCli({ dataDir: gw.dataDir }, ...args);
+  // Keys, tokens and app secrets are shown once on stdout: stderr (errors, warnings) is scanned.
+  return runCli({ dataDir: gw.dataDir, record: 'admin-cli', shownOnce: true }, ...args);
 }
 
 function secretIn(text: string, re: RegExp): string {

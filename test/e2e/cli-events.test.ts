@@ -4,16 +4,13 @@
  * `cli`, address `local`) to the same hash chain, and queues webhook deliveries in the
  * persisted queue, which the running gateway delivers (signed) to a local receiver.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordOutput, recordSecret } from '../support/artifacts.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { recordSecret } from '../support/artifacts.js';
+import { runCli, type CliResult } from '../support/cli.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const CLI = [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cli/main.ts')];
 const SERVER_KEY = recordSecret('sk-proj-CLIEVENTSserverkey0123456789abcdefghij');
 const ROTATED_KEY = recordSecret('sk-proj-CLIEVENTSrotatedkey0123456789abcdefgh');
 // Each command is a fresh Node process (tsx): seconds each on a busy machine.
@@ -23,19 +20,9 @@ let gw: TestGateway;
 let receiver: Server;
 const received: Array<{ type: string; signature: string; data: Record<string, unknown> }> = [];
 
-function run(args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, KEYGATE_DATA_DIR: gw.dataDir }, cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => {
-      recordOutput('cli-events', stderr);
-      done({ code, stdout, stderr });
-    });
-    child.stdin.end(stdin ?? '');
-  });
+/** A CLI command on the gateway's data directory; `shownOnce` when stdout shows a new key (only stderr is scanned then). */
+function run(args: string[], opts: { stdin?: string; shownOnce?: boolean } = {}): Promise<CliResult> {
+  return runCli({ dataDir: gw.dataDir, record: 'cli-events', ...opts }, ...args);
 }
 
 async function auditRows(action: string) {
@@ -46,14 +33,8 @@ async function deliveries(event: string) {
   return gw.ctx.store.db.selectFrom('webhook_deliveries' as never).selectAll().where('event' as never, '=', event as never).execute() as Promise<Array<{ status: string; payload: string }>>;
 }
 
-/** Polls (no time limit of its own: the test's timeout bounds it) until the check holds. */
-async function until<T>(check: () => Promise<T | undefined>): Promise<T> {
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+// Deliveries come from the running gateway's own queue poll.
+const DELIVERED = { timeout: 60_000, interval: 50 };
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {
@@ -88,7 +69,7 @@ describe('CLI actions in the audit log and webhooks', () => {
   it(
     'keys create: an audit record by cli from local, a queued delivery the running gateway sends',
     async () => {
-      const r = await run(['keys', 'create', '--name', 'cli-made', '--json']);
+      const r = await run(['keys', 'create', '--name', 'cli-made', '--json'], { shownOnce: true });
       expect(r.code, r.stderr).toBe(0);
       const made = JSON.parse(r.stdout) as { id: string; key: string };
       recordSecret(made.key);
@@ -97,7 +78,11 @@ describe('CLI actions in the audit log and webhooks', () => {
       expect(rows[0]).toMatchObject({ actor: 'cli', address: 'local', target: made.id });
       expect(rows[0].details).not.toContain(made.key);
       expect((await deliveries('key.created')).length).toBe(1);
-      const got = await until(async () => received.find((d) => d.type === 'key.created'));
+      const got = await vi.waitFor(() => {
+        const d = received.find((x) => x.type === 'key.created');
+        if (!d) throw new Error('no key.created delivery yet');
+        return d;
+      }, DELIVERED);
       expect(got.data).toMatchObject({ actor: 'cli', target: made.id, outcome: 'success' });
       expect(got.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
       expect(JSON.stringify(received)).not.toContain(made.key);
@@ -109,7 +94,7 @@ describe('CLI actions in the audit log and webhooks', () => {
     'keys revoke and keys rotate <provider> fire key.revoked and key.rotated; users and ip-rules are audited',
     async () => {
       expect((await run(['keys', 'revoke', 'cli-made'])).code).toBe(0);
-      const rotate = await run(['keys', 'rotate', 'openai'], `${ROTATED_KEY}\n`);
+      const rotate = await run(['keys', 'rotate', 'openai'], { stdin: `${ROTATED_KEY}\n` });
       expect(rotate.code, rotate.stderr).toBe(0);
       expect((await run(['users', 'create', '--name', 'cli-user'])).code).toBe(0);
       expect((await run(['ip-rules', 'add', 'deny', '198.51.100.0/24'])).code).toBe(0);
@@ -118,7 +103,7 @@ describe('CLI actions in the audit log and webhooks', () => {
       expect((await auditRows('key.rotated'))[0]).toMatchObject({ actor: 'cli', target: 'openai' });
       const admin = (await auditRows('admin.action')).filter((r) => r.actor === 'cli').map((r) => JSON.parse(r.details ?? '{}') as { action: string });
       expect(admin.map((d) => d.action)).toEqual(expect.arrayContaining(['user.created', 'ip_rule.added']));
-      await until(async () => (received.some((d) => d.type === 'key.revoked') && received.some((d) => d.type === 'key.rotated') ? true : undefined));
+      await vi.waitFor(() => expect(received.map((d) => d.type)).toEqual(expect.arrayContaining(['key.revoked', 'key.rotated'])), DELIVERED);
       expect((await deliveries('key.rotated'))[0].payload).not.toContain(ROTATED_KEY);
       expect(JSON.stringify(await gw.ctx.store.db.selectFrom('audit_log' as never).selectAll().execute())).not.toContain(ROTATED_KEY);
     },

@@ -3,17 +3,15 @@
  * gateway's data directory): webhooks (list, create, test, deliveries, delete), analytics
  * (summary, top, export), threats list, audit query.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordOutput, recordSecret } from '../support/artifacts.js';
+import { recordSecret } from '../support/artifacts.js';
+import { runCli, type CliResult } from '../support/cli.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const CLI = [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cli/main.ts')];
 const SERVER_KEY = recordSecret('sk-proj-CLIPARITYserverkey0123456789abcdefghij');
 const SLOW = 240_000;
 
@@ -23,30 +21,17 @@ let receiver: Server;
 let hookUrl = '';
 let hits = 0;
 
-function run(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return runWith(undefined, ...args);
+function runWith(opts: { stdin?: string; shownOnce?: boolean }, ...args: string[]): Promise<CliResult> {
+  return runCli({ dataDir: gw.dataDir, env: { KEYGATE_CONFIG: resolve(gw.dataDir, 'keygate.yaml') }, record: 'cli-parity', ...opts }, ...args);
 }
 
-/** A command whose answer shows a secret once (webhooks create): kept out of the leak scan's outputs. */
-function runShownOnce(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return runWith(undefined, { record: false }, ...args);
+function run(...args: string[]): Promise<CliResult> {
+  return runWith({}, ...args);
 }
 
-function runWith(stdin: string | undefined, ...rest: Array<string | { record: boolean }>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const record = !(typeof rest[0] === 'object' && !rest[0].record);
-  const args = rest.filter((a): a is string => typeof a === 'string');
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, KEYGATE_DATA_DIR: gw.dataDir, KEYGATE_CONFIG: resolve(gw.dataDir, 'keygate.yaml') }, cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => {
-      if (record) recordOutput('cli-parity', stdout + stderr);
-      done({ code, stdout, stderr });
-    });
-    child.stdin.end(stdin ?? '');
-  });
+/** A command whose answer shows a secret once (webhooks create): only its stderr goes to the leak scan. */
+function runShownOnce(...args: string[]): Promise<CliResult> {
+  return runWith({ shownOnce: true }, ...args);
 }
 
 beforeAll(async () => {
@@ -141,7 +126,7 @@ describe('keygate keys providers', () => {
     'lists provider keys by name and mask, never the key',
     async () => {
       const stored = recordSecret('sk-proj-CLIPARITYstoredkey0123456789abcdefghijk');
-      expect((await runWith(`${stored}\n`, 'keys', 'rotate', 'openai')).code).toBe(0);
+      expect((await runWith({ stdin: `${stored}\n` }, 'keys', 'rotate', 'openai')).code).toBe(0);
       const r = await run('keys', 'providers');
       expect(r.code, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout) as { backend: string; keys: Array<{ provider: string; source: string; masked: string }> };

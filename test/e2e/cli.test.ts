@@ -2,10 +2,9 @@
  * The CLI as a user runs it, in child processes: init, keys, serve, refusal to start on a bad
  * config, and a graceful shutdown that drains an in-flight stream and flushes its usage.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // Child processes on a shared 2-core machine: give each command room, not the assertions.
@@ -13,35 +12,17 @@ vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
 import { pyOk, pythonFernetGate, runPythonFernet } from '../../src/crypto/__tests__/python-fernet.js';
 import { generateMasterKey } from '../../src/crypto/index.js';
 import { openStore } from '../../src/store/connect.js';
-import { logSink, recordSecret } from '../support/artifacts.js';
+import { recordSecret } from '../support/artifacts.js';
+import { runCli, type CliResult } from '../support/cli.js';
 import { startTestGateway } from '../support/gateway.js';
+import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-// One process per command (tsx's own CLI would start a second one): these run from source.
-const CLI = ['--import', 'tsx', resolve(ROOT, 'src/cli/main.ts')];
 const SERVER_KEY = recordSecret('sk-proj-CLIserverkey0123456789abcdefghijklmnopq');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...extra };
-  return env;
-}
-
-function run(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { env: cleanEnv(env), cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
-  });
+/** `shownOnce`: stdout shows a new key once by design (init, keys create): only stderr is scanned. */
+function run(args: string[], env: Record<string, string>, shownOnce = false): Promise<CliResult> {
+  return runCli({ env, record: 'cli', shownOnce }, ...args);
 }
 
 function keyIn(text: string): string {
@@ -55,7 +36,7 @@ describe('keygate init and keys', () => {
   const env = { KEYGATE_DATA_DIR: dataDir };
 
   it('init creates the store and prints an admin key once', async () => {
-    const first = await run(['init'], env);
+    const first = await run(['init'], env, true);
     expect(first.code).toBe(0);
     keyIn(first.stdout);
     expect(statSync(dataDir).mode & 0o077).toBe(0);
@@ -66,7 +47,7 @@ describe('keygate init and keys', () => {
   });
 
   it('keys create / list / revoke', async () => {
-    const created = await run(['keys', 'create', '--name', 'app1', '--scopes', 'read,write', '--expires', '30d'], env);
+    const created = await run(['keys', 'create', '--name', 'app1', '--scopes', 'read,write', '--expires', '30d'], env, true);
     expect(created.code).toBe(0);
     const key = keyIn(created.stdout);
     const listed = await run(['keys', 'list', '--json'], env);
@@ -153,48 +134,14 @@ describe('keygate serve refuses to start on a bad configuration', () => {
   });
 });
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  adminKey: string;
-  exited: Promise<number | null>;
-  /** Everything written to stderr so far. */
-  stderr(): string;
-}
-
-/** Starts `keygate serve` in a child process and waits for the URL it logs. */
-async function serve(label: string, args: string[], env: Record<string, string>): Promise<Served> {
-  const sink = logSink(label);
-  const child = spawn(process.execPath, [...CLI, 'serve', ...args], { env: cleanEnv(env), cwd: ROOT });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  let out = '';
-  let err = '';
-  return new Promise<Served>((ready, fail) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      // The log is the JSON lines; the first-start banner (the admin key, shown once) is not.
-      for (const line of d.toString().split('\n')) if (line.startsWith('{')) sink.write(`${line}\n`);
-      out += d.toString();
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      // The admin key is printed on the first start only (before the gateway logs its URL).
-      const key = /kg-[A-Za-z0-9_-]{43}/.exec(out);
-      if (m) ready({ child, url: m[1], adminKey: key ? recordSecret(key[0]) : '', exited, stderr: () => err });
-    });
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      sink.write(d);
-    });
-    child.on('exit', () => fail(new Error(`serve exited early: ${out.slice(0, 500)}`)));
-  });
-}
-
 describe.each(['SIGTERM', 'SIGINT'] as const)('keygate serve: graceful shutdown on %s', (signal) => {
   let mock: MockOpenAI;
-  let served: Served;
+  let served: ServeProcess;
   const dataDir = mkdtempSync(join(tmpdir(), 'keygate-cli-serve-'));
 
   beforeAll(async () => {
     mock = await startMockOpenAI();
-    served = await serve(`cli-serve-${signal}`, ['--port', '0'], { KEYGATE_DATA_DIR: dataDir, OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url, KEY_MODE: 'server' });
+    served = await startServeProcess(`cli-serve-${signal}`, { KEYGATE_DATA_DIR: dataDir, OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url, KEY_MODE: 'server' });
   });
   afterAll(async () => {
     served?.child.kill('SIGKILL');
@@ -233,21 +180,19 @@ describe('keygate serve: the listen address', () => {
   // 127.0.0.0/8 is all loopback on Linux: another address than the default shows the setting is used.
   it('KEYGATE_HOST is honoured, and --host wins over it', async () => {
     const env = { KEYGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'keygate-cli-host-')), KEY_MODE: 'passthrough', KEYGATE_HOST: '127.0.0.2' };
-    const byEnv = await serve('cli-host-env', ['--port', '0'], env);
+    const byEnv = await startServeProcess('cli-host-env', env);
     try {
       expect(new URL(byEnv.url).hostname).toBe('127.0.0.2');
       expect((await fetch(`${byEnv.url}/healthz`)).status).toBe(200);
     } finally {
-      byEnv.child.kill('SIGTERM');
-      await byEnv.exited;
+      await byEnv.stop();
     }
-    const byFlag = await serve('cli-host-flag', ['--port', '0', '--host', '127.0.0.3'], env);
+    const byFlag = await startServeProcess('cli-host-flag', env, { args: ['--host', '127.0.0.3'] });
     try {
       expect(new URL(byFlag.url).hostname).toBe('127.0.0.3');
       expect((await fetch(`${byFlag.url}/healthz`)).status).toBe(200);
     } finally {
-      byFlag.child.kill('SIGTERM');
-      await byFlag.exited;
+      await byFlag.stop();
     }
   });
 });
@@ -256,7 +201,7 @@ describe('keygate serve: KEYGATE_AUTH=off', () => {
   it('calls need no keygate key; bound beyond loopback with a provider key, a loud warning at start', async () => {
     const mock = await startMockOpenAI();
     const env = { KEYGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'keygate-cli-authoff-')), KEYGATE_AUTH: 'off', KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url };
-    const open = await serve('cli-auth-off', ['--port', '0', '--host', '0.0.0.0'], env);
+    const open = await startServeProcess('cli-auth-off', env, { args: ['--host', '0.0.0.0'] });
     try {
       const res = await fetch(`${open.url.replace('0.0.0.0', '127.0.0.1')}/v1/chat/completions`, {
         method: 'POST',
@@ -266,8 +211,7 @@ describe('keygate serve: KEYGATE_AUTH=off', () => {
       expect(res.status).toBe(200);
       expect(mock.last().headers.authorization).toBe(`Bearer ${SERVER_KEY}`);
     } finally {
-      open.child.kill('SIGTERM');
-      await open.exited;
+      await open.stop();
       await mock.close();
     }
     expect(open.stderr()).toMatch(/WARNING: gateway authentication is OFF .* on 0\.0\.0\.0, .*\(openai\)/);

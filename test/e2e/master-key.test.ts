@@ -2,13 +2,13 @@
  * The master key on first start, enc: provider keys (ours and Python's), what a bad one does,
  * and `keygate master-key rotate` under a running gateway (webhooks, split keys, enc: values).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load.js';
 import { generateMasterKey, MasterKey } from '../../src/crypto/index.js';
@@ -16,6 +16,7 @@ import { interopRequired } from '../../src/crypto/__tests__/python-fernet.js';
 import { startGateway } from '../../src/server/gateway.js';
 import { verifyWebhookSignature } from '../../src/usage/webhooks/index.js';
 import { logSink, recordOutput, recordSecret } from '../support/artifacts.js';
+import { runCli, type CliResult } from '../support/cli.js';
 import { startTestGateway } from '../support/gateway.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 import { warnSkip } from '../support/skip-log.js';
@@ -104,23 +105,9 @@ describe('master key', () => {
   });
 });
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const CLI = [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cli/main.ts')];
-
-/** `shows`: the run prints a secret once by design (a split key's client part); not scanned. */
-function cli(args: string[], env: Record<string, string>, stdin = '', shows = false): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => {
-      if (!shows) recordOutput('master-key-cli', stdout + stderr);
-      done({ code, stdout, stderr });
-    });
-    child.stdin.end(stdin);
-  });
+/** `shownOnce`: the run prints a secret once by design (a split key's client part); only stderr is scanned. */
+function cli(args: string[], env: Record<string, string>, stdin = '', shownOnce = false): Promise<CliResult> {
+  return runCli({ env, stdin, record: 'master-key-cli', shownOnce }, ...args);
 }
 
 describe('master-key rotate under running gateways', { timeout: 240_000 }, () => {

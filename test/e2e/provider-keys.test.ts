@@ -4,24 +4,22 @@
  * flight on the old key, the admin API never shows a key, migration from a .env file, and a
  * master-key rotation under a running gateway. Every key is recorded for the leak scan.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { GatewayEvent } from '../../src/server/events.js';
 import { verifyWebhookSignature } from '../../src/usage/webhooks/index.js';
 import { openStore } from '../../src/store/connect.js';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
+import { runCli } from '../support/cli.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const CLI = [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cli/main.ts')];
 /** Every key this file made, for the database dump check (the artifacts file may be shared with other runs). */
 const made: string[] = [];
 const newKey = () => {
@@ -30,28 +28,14 @@ const newKey = () => {
   return k;
 };
 
-function run(args: string[], env: Record<string, string>, stdin = ''): Promise<{ code: number | null; out: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, cwd: ROOT });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('close', (code) => {
-      recordOutput('provider-keys-cli', out);
-      done({ code, out });
-    });
-    child.stdin.end(stdin);
-  });
+/** A CLI command in another process; `out` is its stdout then its stderr. */
+async function run(args: string[], env: Record<string, string>, stdin = ''): Promise<{ code: number | null; out: string }> {
+  const r = await runCli({ env, stdin, record: 'provider-keys-cli' }, ...args);
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
-/** Waits for a condition the gateway reaches by itself (a poll, a drain), without a clock in the assertion. */
-async function until(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
-}
+/** Polling for what the gateway reaches by itself (a poll, a drain), without a clock in the assertion. */
+const WAIT = { timeout: 30_000, interval: 50 };
 
 /** Neither the key nor any 8-character piece of it. */
 function expectNoKey(text: string, ...keys: string[]): void {
@@ -253,7 +237,7 @@ describe('hot rotation and the admin API', { timeout: 120_000 }, () => {
     const cli = await run(['keys', 'rotate', 'openai'], cliEnv, `${rotated}\n`);
     expect(cli.code).toBe(0);
     expectNoKey(cli.out, rotated, oldKey);
-    await until('the gateway picks up the rotation', () => openaiKeys().some((k) => k.state === 'draining'));
+    await vi.waitFor(() => expect(openaiKeys().some((k) => k.state === 'draining'), 'the gateway picks up the rotation').toBe(true), WAIT);
     const oldId = openaiKeys().find((k) => k.state === 'draining')!.keyId;
     expect(openaiKeys().find((k) => k.keyId === oldId)?.inFlight).toBe(1);
 
@@ -265,7 +249,7 @@ describe('hot rotation and the admin API', { timeout: 120_000 }, () => {
     const text = await res.text();
     recordOutput('provider-keys', text);
     expect(text.trim().endsWith('data: [DONE]')).toBe(true);
-    await until('the old key is retired', () => !openaiKeys().some((k) => k.keyId === oldId));
+    await vi.waitFor(() => expect(openaiKeys().map((k) => k.keyId), 'the old key is retired').not.toContain(oldId), WAIT);
     expect(openaiKeys().map((k) => k.state)).toEqual(['active']);
     expect(events.some((e) => e.type === 'key.rotated' && (e.details?.replaced as string[]).includes(oldId))).toBe(true);
     expect(events.some((e) => e.details?.action === 'provider_key.retired' && e.details.keyId === oldId)).toBe(true);
@@ -302,7 +286,7 @@ describe('hot rotation and the admin API', { timeout: 120_000 }, () => {
     expect(row).toMatchObject({ actor: 'system', outcome: 'success' });
     expectNoKey(JSON.stringify(rows), viaApi, oldKey);
     // ... and a signed key.rotated webhook delivery.
-    await until('the key.rotated delivery is queued', async () => (await gw.ctx.ops.webhooks.deliveries(hook.endpoint.id)).items.length > 0);
+    await vi.waitFor(async () => expect((await gw.ctx.ops.webhooks.deliveries(hook.endpoint.id)).items.length, 'the key.rotated delivery is queued').toBeGreaterThan(0), WAIT);
     await gw.ctx.ops.webhooks.runOnce();
     const { items } = await gw.ctx.ops.webhooks.deliveries(hook.endpoint.id);
     expect(items.map((d) => [d.event, d.status])).toContainEqual(['key.rotated', 'succeeded']);
@@ -350,10 +334,10 @@ describe('hot rotation and the admin API', { timeout: 120_000 }, () => {
     expect((await chat(gw)).status).toBe(200);
     const afterSwitch = newKey();
     expect((await run(['keys', 'rotate', 'openai'], cliEnv, afterSwitch)).code).toBe(0);
-    await until('the gateway opens a row sealed under the new master key', async () => {
+    await vi.waitFor(async () => {
       await chat(gw);
-      return mock.last().headers.authorization === bearer(afterSwitch);
-    });
+      expect(mock.last().headers.authorization, 'the gateway opens a row sealed under the new master key').toBe(bearer(afterSwitch));
+    }, WAIT);
 
     // The next start on the new key confirms the switch and deletes the old key's copy.
     const again = await startTestGateway({ label: 'pk-restart', env: { KEYGATE_DATA_DIR: gw.dataDir, KEY_MODE: 'server', OPENAI_BASE_URL: mock.url } });

@@ -6,13 +6,12 @@
  * /readyz and the log; start-up validation naming the backend and the fix; and SIGHUP re-reading
  * the backend of a spawned `keygate serve`. Every credential and key is recorded for the leak scan.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../src/config/load.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { createSecretBackend, MasterKeyRing, secretsSchema } from '../../src/keys/index.js';
@@ -28,6 +27,7 @@ import { startGateway } from '../../src/server/gateway.js';
 import { openStore, type Store } from '../../src/store/connect.js';
 import { logSink, recordOutput, recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 import { startMockAws, type MockAws } from '../mock-secrets/aws-server.js';
 import { startMockAzure, startMockEntra, type MockAzure, type MockEntra } from '../mock-secrets/azure-server.js';
 import { keyringUnavailableReason, startKeyringSession } from '../mock-secrets/keyring-session.js';
@@ -35,9 +35,8 @@ import { removeCert, selfSignedCert, type TestCert } from '../mock-secrets/tls.j
 import { startMockVault, type MockVault } from '../mock-secrets/vault-server.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-// One process (tsx's own CLI would start a second one and not pass SIGHUP on).
-const CLI = ['--import', 'tsx', resolve(ROOT, 'src/cli/main.ts')];
+/** Polling for a state the gateway reaches by itself (a poll, a reload), without a clock in the assertion. */
+const WAIT = { timeout: 30_000, interval: 50 };
 const secret = (prefix: string) => recordSecret(`${prefix}${randomBytes(18).toString('base64url')}`);
 const VAULT_TOKEN = secret('hvs.');
 const AWS_ACCESS_KEY_ID = 'AKIAMOCKCONFIGKEY001';
@@ -46,15 +45,6 @@ const AZURE_CLIENT_SECRET = secret('azcs~');
 const AZURE_TOKEN = secret('eyJ0eXAi.');
 const TENANT = '72f988bf-0000-0000-0000-0000000000aa';
 const CLIENT_ID = '0b1c2d3e-0000-0000-0000-0000000000bb';
-
-/** Waits for a state the gateway reaches by itself (a poll, a reload), without a clock in the assertion. */
-async function until(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
-}
 
 let mock: MockOpenAI;
 let vault: MockVault;
@@ -280,7 +270,7 @@ describe('a gateway serving provider keys from Vault', { timeout: 60_000 }, () =
 
   it('Vault down: /readyz says degraded, the log says so, and the last good key still serves', async () => {
     vault.down = true;
-    await until('the gateway notices the outage', async () => (await ready()).body.checks.secrets.detail.startsWith('degraded'));
+    await vi.waitFor(async () => expect((await ready()).body.checks.secrets.detail, 'the gateway notices the outage').toMatch(/^degraded/), WAIT);
     const r = await ready();
     expect(r.status).toBe(200); // degraded, not unready: the cached keys still serve
     expect(r.body.checks.secrets.detail).toMatch(/^degraded: the vault backend is failing since .+; the last good keys are still served/);
@@ -293,7 +283,7 @@ describe('a gateway serving provider keys from Vault', { timeout: 60_000 }, () =
     expect(mock.last().headers.authorization).toBe(`Bearer ${key}`);
 
     vault.down = false;
-    await until('the gateway sees Vault back', async () => (await ready()).body.checks.secrets.detail === 'vault backend');
+    await vi.waitFor(async () => expect((await ready()).body.checks.secrets.detail, 'the gateway sees Vault back').toBe('vault backend'), WAIT);
   });
 });
 
@@ -337,10 +327,10 @@ describe('start-up validation of the secret backend', { timeout: 60_000 }, () =>
 });
 
 describe('SIGHUP re-reads the backend of a running `keygate serve`', { timeout: 120_000 }, () => {
-  let child: ChildProcess;
+  let serve: ServeProcess | undefined;
   const data = mkdtempSync(join(tmpdir(), 'keygate-sighup-'));
-  afterAll(() => {
-    child?.kill('SIGKILL');
+  afterAll(async () => {
+    await serve?.stop();
     rmSync(data, { recursive: true, force: true });
   });
 
@@ -350,30 +340,9 @@ describe('SIGHUP re-reads the backend of a running `keygate serve`', { timeout: 
     vault.kv.set('hup/openai', { value: before });
     const file = join(data, 'keygate.yaml');
     writeFileSync(file, stringify({ secrets: { backend: 'vault', vault: { url: vault.url, prefix: 'hup/' }, reloadIntervalMs: 0, cacheTtlMs: 3_600_000 } }));
-    const sink = logSink('backends-sighup');
-    child = spawn(process.execPath, [...CLI, '--config', file, 'serve', '--port', '0'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, KEYGATE_DATA_DIR: data, KEY_MODE: 'server', VAULT_TOKEN, OPENAI_BASE_URL: mock.url },
-      cwd: ROOT,
-    });
-    let out = '';
-    let url = '';
-    let adminKey = '';
-    await new Promise<void>((ready, fail) => {
-      child.stdout!.on('data', (d: Buffer) => {
-        // JSON lines are the log; the first-start banner (the admin key, shown once) is not.
-        for (const line of d.toString().split('\n')) if (line.startsWith('{')) sink.write(`${line}\n`);
-        out += d.toString();
-        const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-        const k = /kg-[A-Za-z0-9_-]{43}/.exec(out);
-        if (m && k && !url) {
-          url = m[1]!;
-          adminKey = recordSecret(k[0]);
-          ready();
-        }
-      });
-      child.stderr!.on('data', (d: Buffer) => sink.write(d));
-      child.on('exit', () => fail(new Error(`serve exited early: ${out.slice(0, 300)}`)));
-    });
+    serve = await startServeProcess('backends-sighup', { KEYGATE_DATA_DIR: data, KEY_MODE: 'server', VAULT_TOKEN, OPENAI_BASE_URL: mock.url }, { before: ['--config', file] });
+    const { url, adminKey } = serve;
+    expect(adminKey).not.toBe('');
     expect((await chat(url, adminKey)).status).toBe(200);
     expect(mock.last().headers.authorization).toBe(`Bearer ${before}`);
 
@@ -381,13 +350,9 @@ describe('SIGHUP re-reads the backend of a running `keygate serve`', { timeout: 
     expect((await chat(url, adminKey)).status).toBe(200);
     expect(mock.last().headers.authorization).toBe(`Bearer ${before}`); // cached, not polled
 
-    child.kill('SIGHUP');
-    await until('the child logs the SIGHUP reload', () => sink.lines().some((l) => l.includes('SIGHUP: provider keys reloaded')));
+    serve.child.kill('SIGHUP');
+    await serve.waitForLog(/SIGHUP: provider keys reloaded/);
     expect((await chat(url, adminKey)).status).toBe(200);
     expect(mock.last().headers.authorization).toBe(`Bearer ${after}`);
-    const exited = new Promise((r) => child.on('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-    sink.end();
   });
 });

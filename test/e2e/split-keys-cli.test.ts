@@ -2,43 +2,24 @@
  * `keygate split-key` as a user runs it (child processes, the provider key on stdin), and the
  * split key it made used by a gateway on the same data directory through the openai SDK.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordOutput, recordSecret } from '../support/artifacts.js';
+import { recordSecret } from '../support/artifacts.js';
+import { runCli, type CliResult } from '../support/cli.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const CLI = [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cli/main.ts')];
 const SERVER_KEY = recordSecret(`sk-proj-${randomBytes(30).toString('base64url')}`);
 const USER_KEY = recordSecret(`sk-proj-${randomBytes(30).toString('base64url')}`);
 const USER_KEY_2 = recordSecret(`sk-proj-${randomBytes(30).toString('base64url')}`);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `shows` marks a run whose output is meant to show a secret once (a created key or part). */
-function run(args: string[], env: Record<string, string>, stdin = '', shows = false): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => {
-      if (!shows) recordOutput('split-keys-cli', stdout + stderr);
-      done({ code, stdout, stderr });
-    });
-    child.stdin.end(stdin);
-  });
+/** `shownOnce` marks a run whose stdout shows a secret once (a created key or part): only stderr is scanned. */
+function run(args: string[], env: Record<string, string>, stdin = '', shownOnce = false): Promise<CliResult> {
+  return runCli({ env, stdin, record: 'split-keys-cli', shownOnce }, ...args);
 }
 
 // Each CLI run starts a TypeScript child process: slow on a busy machine, so generous limits.

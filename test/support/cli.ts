@@ -1,13 +1,16 @@
 /**
- * Runs the keygate CLI as a child process against a test gateway's data directory, the way an
- * operator would, with a clean environment (PATH and HOME only, plus what the test adds).
+ * Runs the keygate CLI as a child process, the way an operator would, with a clean environment
+ * (PATH and HOME only, plus the data directory and what the test adds). What it prints goes
+ * to the leak scan (test/leak-scan) under `record`; a run whose answer shows a secret once by
+ * design (a new key, a split key's client part) records its stderr only.
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { recordOutput } from './artifacts.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const CLI = [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cli/main.ts')];
+/** From source, in one process (tsx's own CLI would start a second one and not pass signals on). */
+export const CLI = ['--import', 'tsx', resolve(ROOT, 'src/cli/main.ts')];
 
 export interface CliResult {
   code: number | null;
@@ -16,17 +19,21 @@ export interface CliResult {
 }
 
 export interface CliOptions {
-  dataDir: string;
-  /** Records stdout + stderr for the leak scan under this label; omit for shown-once answers. */
+  /** KEYGATE_DATA_DIR; omit when `env` sets it or the command needs none. */
+  dataDir?: string;
+  /** Records stdout + stderr for the leak scan under this label; omit to record nothing. */
   record?: string;
+  /** stdout shows a secret once by design: only stderr is recorded. */
+  shownOnce?: boolean;
   env?: Record<string, string>;
+  /** Written to the child's stdin, which is then closed (closed empty when omitted). */
   stdin?: string;
 }
 
 export function runCli(opts: CliOptions, ...args: string[]): Promise<CliResult> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [...CLI, ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, KEYGATE_DATA_DIR: opts.dataDir, ...opts.env },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...(opts.dataDir ? { KEYGATE_DATA_DIR: opts.dataDir } : {}), ...opts.env },
       cwd: ROOT,
     });
     let stdout = '';
@@ -34,9 +41,9 @@ export function runCli(opts: CliOptions, ...args: string[]): Promise<CliResult> 
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => {
-      if (opts.record) recordOutput(opts.record, stdout + stderr);
+      if (opts.record) recordOutput(opts.record, opts.shownOnce ? stderr : stdout + stderr);
       done({ code, stdout, stderr });
     });
-    if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
+    child.stdin.end(opts.stdin ?? '');
   });
 }
