@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -33,9 +33,8 @@ const admin = async (path: string) => {
 const brokenDeliveries = async () =>
   (await gw.ctx.store.db.selectFrom('webhook_deliveries' as never).selectAll().where('event' as never, '=', 'audit.chain_broken' as never).execute()).length;
 
-async function until(check: () => Promise<boolean>): Promise<void> {
-  while (!(await check())) await new Promise((r) => setTimeout(r, 50));
-}
+/** Deliveries are queued and sent by the running gateway's own poll: polled for, bounded. */
+const DELIVERED = { timeout: 60_000, interval: 50 };
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {
@@ -104,7 +103,7 @@ describe('keygate audit verify / export', () => {
       expect((await admin('/audit/verify')).json).toMatchObject({ ok: true });
       expect((await admin('/audit/verify?anchor_seq=1')).status).toBe(400);
       expect((await admin('/audit/verify?anchor_seq=1&anchor_hash=xyz')).status).toBe(400);
-      await until(async () => (await brokenDeliveries()) === 2);
+      await vi.waitFor(async () => expect(await brokenDeliveries()).toBe(2), DELIVERED);
     },
     SLOW,
   );
@@ -123,10 +122,10 @@ describe('keygate audit verify / export', () => {
 
       const api = await admin('/audit/verify');
       expect(api.json).toMatchObject({ ok: false, firstBrokenSeq: 2 });
-      await until(async () => (await brokenDeliveries()) === before + 2);
+      await vi.waitFor(async () => expect(await brokenDeliveries()).toBe(before + 2), DELIVERED);
       // The running gateway delivers both (the CLI's from the persisted queue).
       const atTwo = () => received.filter((r) => r.type === 'audit.chain_broken' && r.data.firstBrokenSeq === 2);
-      await until(async () => atTwo().length === 2);
+      await vi.waitFor(() => expect(atTwo()).toHaveLength(2), DELIVERED);
       expect(atTwo().map((r) => r.data.actor).sort()).toEqual(['cli', expect.stringMatching(/^key_/)]);
       expect(atTwo()[0].data).toMatchObject({ target: 'audit_log', outcome: 'failure' });
     },

@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CHANGE_CHANNEL, openStore, type Store } from '../../src/store/connect.js';
 import { ApiKeyRepository } from '../../src/store/repositories/api-keys.js';
 import { recordSecret } from '../support/artifacts.js';
@@ -13,14 +13,8 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { POSTGRES_URL, createTempDatabase, postgresAvailable } from '../support/services.js';
 
 const pgUp = await postgresAvailable();
-
-async function until(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
-}
+/** Polling for what the gateway reaches by itself (a reconnect, a notification), bounded. */
+const WAIT = { timeout: 20_000, interval: 50 };
 
 describe.skipIf(!pgUp)('the PostgreSQL change listener', { timeout: 60_000 }, () => {
   let gw: TestGateway;
@@ -77,15 +71,16 @@ describe.skipIf(!pgUp)('the PostgreSQL change listener', { timeout: 60_000 }, ()
     // cache as stale meanwhile) this key would stay valid for good.
     await status(key1);
     await repo.revoke('before-kill');
-    await until('the revoked key is refused', async () => (await status(key1)) === 401);
+    await vi.waitFor(async () => expect(await status(key1), 'the revoked key is refused').toBe(401), WAIT);
 
-    await until('the listener reconnects', async () => {
+    await vi.waitFor(async () => {
       const now = await listenerPids();
-      return now.length === 1 && now[0] !== first[0];
-    });
+      expect(now, 'the listener reconnects').toHaveLength(1);
+      expect(now[0], 'a new listener').not.toBe(first[0]);
+    }, WAIT);
     const key2 = await cachedKey('after-reconnect');
     await repo.revoke('after-reconnect');
-    await until('the revocation is heard by the new listener', async () => (await status(key2)) === 401);
+    await vi.waitFor(async () => expect(await status(key2), 'the revocation is heard by the new listener').toBe(401), WAIT);
   });
 });
 
@@ -101,12 +96,12 @@ describe.skipIf(!pgUp)('a pooled PostgreSQL connection killed while in use', { t
         (err: unknown) => err,
       );
       const dbName = new URL(db.url).pathname.slice(1);
-      await until('the query is running', async () => (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'SELECT pg_sleep%'`, [dbName])).rowCount === 1);
+      await vi.waitFor(async () => expect((await admin.query(`SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'SELECT pg_sleep%'`, [dbName])).rowCount, 'the query is running').toBe(1), WAIT);
       await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'SELECT pg_sleep%'`, [dbName]);
       // Without a listener on checked-out clients, pg emits 'error' with nobody to hear it: an uncaught exception.
       expect(await running).toBeInstanceOf(Error);
       // The dead client may be handed out once more before its end is seen (a pg-pool race); then a new one.
-      await until('the store answers again', () => sql`SELECT 1 AS one`.execute(store.db).then((r) => r.rows.length === 1, () => false));
+      await vi.waitFor(async () => expect((await sql`SELECT 1 AS one`.execute(store.db)).rows, 'the store answers again').toHaveLength(1), WAIT);
     } finally {
       await admin.end();
       await store.close();

@@ -5,18 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
-async function until(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
-}
+/** Polling for what the gateway reaches by itself (a blocked write, a record, a release). */
+const WAIT = { timeout: 30_000, interval: 50 };
 
 let mock: MockOpenAI;
 let gw: TestGateway;
@@ -55,12 +50,12 @@ function slowStream(path: string): Promise<Socket> {
 async function untilBlocked(): Promise<void> {
   let last = -1;
   let still = 0;
-  await until('the stream blocks on the paused client', () => {
+  await vi.waitFor(() => {
     const { bytes, waiting } = mock.firehose;
     still = waiting && bytes === last && bytes > 1024 * 1024 ? still + 1 : 0;
     last = bytes;
-    return still >= 4;
-  });
+    expect(still, 'the stream blocks on the paused client').toBeGreaterThanOrEqual(4);
+  }, WAIT);
 }
 
 const openaiInFlight = () => gw.ctx.providerKeys.snapshot().find((p) => p.provider === 'openai')?.keys.reduce((n, k) => n + k.inFlight, 0) ?? -1;
@@ -82,9 +77,9 @@ describe('a slow client that disconnects mid-stream', { timeout: 60_000 }, () =>
       const aborted = mock.nextAbort();
       socket.destroy();
       await aborted;
-      await until('the call is recorded', async () => (await records(endpoint)).length > 0);
+      await vi.waitFor(async () => expect((await records(endpoint)).length, 'the call is recorded').toBeGreaterThan(0), WAIT);
       expect(await records(endpoint)).toEqual([expect.objectContaining({ status: 499, error_code: 'client_closed' })]);
-      await until('the lease is released', () => openaiInFlight() === 0);
+      await vi.waitFor(() => expect(openaiInFlight(), 'the lease is released').toBe(0), WAIT);
     });
   }
 });
