@@ -1,14 +1,13 @@
 /** HTTP hardening: security headers, strict CORS, JSON depth and __proto__ refusal, HTTPS with HSTS. */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonDepthExceeds } from '../../src/server/hardening/json-body.js';
 import { recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
+import { removeCert, selfSignedCert } from '../mock-secrets/tls.js';
 
 const SERVER_KEY = recordSecret('sk-proj-HARDENINGserverkey0123456789abcdefghi');
 let mock: MockOpenAI;
@@ -93,10 +92,12 @@ describe('JSON bodies', () => {
 
 describe('HTTPS', () => {
   it('serves TLS directly with HSTS', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'keygate-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
-    const tls = await startTestGateway({ label: 'hardening-tls', env: { KEY_MODE: 'passthrough' }, config: { server: { tls: { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') } } } });
-    const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
+    const cert = selfSignedCert();
+    const keyFile = join(dirname(cert.certFile), 'gateway-key.pem');
+    writeFileSync(keyFile, cert.key, { mode: 0o600 });
+    const tls = await startTestGateway({ label: 'hardening-tls', env: { KEY_MODE: 'passthrough' }, config: { server: { tls: { certFile: cert.certFile, keyFile } } } });
+    // The client trusts this certificate only: the gateway serves the one it was given.
+    const dispatcher = new Agent({ connect: { ca: cert.cert } });
     try {
       expect(tls.url.startsWith('https://')).toBe(true);
       const res = await undiciFetch(`${tls.url}/healthz`, { dispatcher });
@@ -105,6 +106,7 @@ describe('HTTPS', () => {
     } finally {
       await dispatcher.close();
       await tls.stop();
+      removeCert(cert);
     }
   });
 });
