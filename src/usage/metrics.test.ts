@@ -47,6 +47,27 @@ describe('metrics', () => {
     expect(text).not.toContain('evil');
   });
 
+  it('writes histograms as Prometheus expects: cumulative buckets, +Inf, sum and count per series', async () => {
+    const m = createMetrics({ knownModels: ['gpt-4o-mini'], collectDefaults: false });
+    // Overhead buckets 0.0005, 0.001, 0.0025, ... seconds: 0.4 ms, 1 ms (on the bound), 2 ms, 2 s (above all).
+    for (const ms of [0.4, 1, 2, 2000]) m.observeRequest({ provider: 'openai', model: 'gpt-4o-mini', endpoint: 'chat', status: 200, gatewayMs: ms });
+    m.observeRequest({ provider: 'anthropic', model: 'x', endpoint: 'chat', status: 200, gatewayMs: 0.1 });
+    m.observeRequest({ provider: 'openai', model: 'gpt-4o-mini', endpoint: 'chat', status: 200, gatewayMs: Number.NaN });
+    const text = await m.exposition();
+    expect(text).toContain('keygate_gateway_overhead_seconds_bucket{le="0.0005",provider="openai"} 1\n');
+    expect(text).toContain('keygate_gateway_overhead_seconds_bucket{le="0.001",provider="openai"} 2\n');
+    expect(text).toContain('keygate_gateway_overhead_seconds_bucket{le="0.0025",provider="openai"} 3\n');
+    expect(text).toContain('keygate_gateway_overhead_seconds_bucket{le="1",provider="openai"} 3\n');
+    expect(text).toContain('keygate_gateway_overhead_seconds_bucket{le="+Inf",provider="openai"} 4\n');
+    expect(text).toContain('keygate_gateway_overhead_seconds_sum{provider="openai"} 2.0034\n');
+    expect(text).toContain('keygate_gateway_overhead_seconds_count{provider="openai"} 4\n');
+    expect(text).toContain('keygate_gateway_overhead_seconds_count{provider="anthropic"} 1\n');
+    expect(text).toContain('# TYPE keygate_gateway_overhead_seconds histogram');
+    expect(text).toContain('# TYPE keygate_requests_total counter');
+    // The NaN observation is not counted anywhere; the request itself is.
+    expect(text).toContain('keygate_requests_total{provider="openai",model="gpt-4o-mini",status="2xx",endpoint="chat"} 5');
+  });
+
   it('follows the server model list when it changes', async () => {
     const m = createMetrics({ knownModels: [], collectDefaults: false });
     m.observeRequest({ provider: 'groq', model: 'llama-3.3-70b', endpoint: 'chat', status: 500, gatewayMs: 1 });

@@ -6,7 +6,7 @@
  * Hot path: label children are cached in Maps, so an observation is a few Map lookups and
  * additions, with no allocation of label objects.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const PROVIDER_LABELS = ['openai', 'anthropic', 'gemini', 'groq', 'mistral', 'ollama', 'azure-openai', 'openai-compatible'] as const;
 export const ENDPOINT_LABELS = [
@@ -119,21 +119,29 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
   const actionSet = new Set<string>(THREAT_ACTION_LABELS);
 
   const registers = [registry];
-  const requests = new Counter({ name: 'keygate_requests_total', help: 'Requests by provider, model, status class and endpoint.', labelNames: ['provider', 'model', 'status', 'endpoint'], registers });
-  const duration = new Histogram({ name: 'keygate_request_duration_seconds', help: 'Whole request duration as the client sees it.', labelNames: ['provider', 'endpoint'], buckets: UPSTREAM_BUCKETS, registers });
-  const overhead = new Histogram({ name: 'keygate_gateway_overhead_seconds', help: 'Time spent in keygate itself (request minus upstream).', labelNames: ['provider'], buckets: OVERHEAD_BUCKETS, registers });
-  const upstream = new Histogram({ name: 'keygate_upstream_duration_seconds', help: 'Time spent waiting for the upstream provider.', labelNames: ['provider'], buckets: UPSTREAM_BUCKETS, registers });
-  const tokens = new Counter({ name: 'keygate_tokens_total', help: 'Tokens by provider, model and kind (prompt, completion, cached).', labelNames: ['provider', 'model', 'kind'], registers });
-  const cost = new Counter({ name: 'keygate_cost_usd_total', help: 'Cost in US dollars by provider and model.', labelNames: ['provider', 'model'], registers });
-  const errors = new Counter({ name: 'keygate_errors_total', help: 'Errors answered, by error type.', labelNames: ['type'], registers });
+  // The per-request series are our own families (below): an observation is a Map lookup and
+  // a few additions, where prom-client's labelled children validate and hash the labels again
+  // on every call (~4 us a request here). The rare ones stay prom-client's.
+  const family = (name: string, help: string, type: 'counter' | 'histogram', labelNames: readonly string[], buckets: readonly number[] = []) => {
+    const f = new Family(name, help, type, labelNames, buckets);
+    registry.registerMetric(f as unknown as Parameters<Registry['registerMetric']>[0]);
+    return f;
+  };
+  const requests = family('keygate_requests_total', 'Requests by provider, model, status class and endpoint.', 'counter', ['provider', 'model', 'status', 'endpoint']);
+  const duration = family('keygate_request_duration_seconds', 'Whole request duration as the client sees it.', 'histogram', ['provider', 'endpoint'], UPSTREAM_BUCKETS);
+  const overhead = family('keygate_gateway_overhead_seconds', 'Time spent in keygate itself (request minus upstream).', 'histogram', ['provider'], OVERHEAD_BUCKETS);
+  const upstream = family('keygate_upstream_duration_seconds', 'Time spent waiting for the upstream provider.', 'histogram', ['provider'], UPSTREAM_BUCKETS);
+  const tokens = family('keygate_tokens_total', 'Tokens by provider, model and kind (prompt, completion, cached).', 'counter', ['provider', 'model', 'kind']);
+  const cost = family('keygate_cost_usd_total', 'Cost in US dollars by provider and model.', 'counter', ['provider', 'model']);
+  const errors = family('keygate_errors_total', 'Errors answered, by error type.', 'counter', ['type']);
   const rejections = new Counter({ name: 'keygate_limit_rejections_total', help: 'Requests refused by a rate limit or quota.', labelNames: ['limit'], registers });
   const threats = new Counter({ name: 'keygate_threats_total', help: 'Threats detected, by category and action taken.', labelNames: ['category', 'action'], registers });
   const circuit = new Gauge({ name: 'keygate_upstream_circuit_state', help: 'Upstream circuit state: 0 closed, 1 half-open, 2 open.', labelNames: ['provider'], registers });
   const pool = new Gauge({ name: 'keygate_upstream_pool_saturation', help: 'Busy upstream connections over pool capacity (0..1).', labelNames: ['provider'], registers });
 
-  // Label children, cached by their joined values (each key set is bounded, so each Map is).
+  // prom-client's label children, cached by their joined values (each key set is bounded, so each Map is).
   const cache = new Map<string, unknown>();
-  function child<T extends { inc(v?: number): void } | { observe(v: number): void }>(metric: { labels(...v: string[]): T }, name: string, ...values: string[]): T {
+  function child<T extends { inc(v?: number): void }>(metric: { labels(...v: string[]): T }, name: string, ...values: string[]): T {
     const key = `${name}\u0001${values.join('\u0001')}`;
     let c = cache.get(key) as T | undefined;
     if (!c) {
@@ -150,18 +158,18 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
       const p = bound(providers, o.provider);
       const m = bound(models, o.model);
       const ep = endpointLabel(o.endpoint);
-      child(requests, 'r', p, m, statusClass(o.status), ep).inc();
+      requests.inc(1, p, m, statusClass(o.status), ep);
       const up = o.upstreamMs ?? 0;
-      child(duration, 'd', p, ep).observe((o.gatewayMs + up) / 1000);
-      child(overhead, 'o', p).observe(o.gatewayMs / 1000);
-      if (o.upstreamMs !== undefined) child(upstream, 'u', p).observe(o.upstreamMs / 1000);
-      if (o.promptTokens) child(tokens, 't', p, m, 'prompt').inc(o.promptTokens);
-      if (o.completionTokens) child(tokens, 't', p, m, 'completion').inc(o.completionTokens);
-      if (o.cachedTokens) child(tokens, 't', p, m, 'cached').inc(o.cachedTokens);
-      if (o.costUsd && o.costUsd > 0) child(cost, 'c', p, m).inc(o.costUsd);
+      duration.observe((o.gatewayMs + up) / 1000, p, ep);
+      overhead.observe(o.gatewayMs / 1000, p);
+      if (o.upstreamMs !== undefined) upstream.observe(o.upstreamMs / 1000, p);
+      if (o.promptTokens) tokens.inc(o.promptTokens, p, m, 'prompt');
+      if (o.completionTokens) tokens.inc(o.completionTokens, p, m, 'completion');
+      if (o.cachedTokens) tokens.inc(o.cachedTokens, p, m, 'cached');
+      if (o.costUsd && o.costUsd > 0) cost.inc(o.costUsd, p, m);
     },
     error(type) {
-      child(errors, 'e', bound(errorSet, type)).inc();
+      errors.inc(1, bound(errorSet, type));
     },
     limitRejected(limit) {
       child(rejections, 'l', bound(limitSet, limit)).inc();
@@ -183,4 +191,92 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
       return registry.metrics();
     },
   };
+}
+
+interface Series {
+  /** The label values by name, in the family's label order. */
+  labels: Record<string, string>;
+  /** A counter's value; a histogram's count. */
+  value: number;
+  sum: number;
+  /** A histogram's observations per bucket (not cumulative); the last is above every bound. */
+  counts: number[];
+}
+
+interface ExportedValue {
+  labels: Record<string, string | number>;
+  sharedLabels?: Record<string, string>;
+  value: number;
+  metricName?: string;
+}
+
+/**
+ * A counter or histogram family that prom-client's Registry formats like its own (it calls
+ * getForPromString, or get for JSON): same names, label order and bucket lines.
+ */
+class Family {
+  readonly aggregator = 'sum';
+  readonly #series = new Map<string, Series>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'histogram',
+    private readonly labelNames: readonly string[],
+    private readonly buckets: readonly number[],
+  ) {}
+
+  inc(v: number, ...values: string[]): void {
+    if (Number.isFinite(v) && v > 0) this.#at(values).value += v;
+  }
+
+  observe(v: number, ...values: string[]): void {
+    if (!Number.isFinite(v)) return;
+    const s = this.#at(values);
+    s.value += 1;
+    s.sum += v;
+    let i = 0;
+    while (i < this.buckets.length && v > this.buckets[i]) i++;
+    s.counts[i]++;
+  }
+
+  #at(values: string[]): Series {
+    const key = values.length === 1 ? values[0] : values.join('\u0001');
+    let s = this.#series.get(key);
+    if (!s) {
+      const labels: Record<string, string> = {};
+      this.labelNames.forEach((n, i) => (labels[n] = values[i]));
+      s = { labels, value: 0, sum: 0, counts: new Array<number>(this.buckets.length + 1).fill(0) };
+      this.#series.set(key, s);
+    }
+    return s;
+  }
+
+  getForPromString(): { name: string; help: string; type: string; values: ExportedValue[]; aggregator: string } {
+    const values: ExportedValue[] = [];
+    for (const s of this.#series.values()) {
+      if (this.type === 'counter') {
+        values.push({ labels: s.labels, value: s.value });
+        continue;
+      }
+      let acc = 0;
+      const bucket = `${this.name}_bucket`;
+      this.buckets.forEach((le, i) => values.push({ labels: { le }, sharedLabels: s.labels, value: (acc += s.counts[i]), metricName: bucket }));
+      values.push({ labels: { le: '+Inf' }, sharedLabels: s.labels, value: s.value, metricName: bucket });
+      values.push({ labels: {}, sharedLabels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: {}, sharedLabels: s.labels, value: s.value, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  /** The JSON form (Registry.getMetricsAsJSON): every value's labels in one object. */
+  async get(): Promise<ReturnType<Family['getForPromString']>> {
+    const data = this.getForPromString();
+    data.values = data.values.map(({ sharedLabels, ...v }) => ({ ...v, labels: { ...v.labels, ...sharedLabels } }));
+    return data;
+  }
+
+  reset(): void {
+    this.#series.clear();
+  }
 }
