@@ -3,29 +3,17 @@
  * injection family, the false-positive rate on benign prompts, and secret and PII recall.
  * An attack counts as caught when the default policy would block it (injection risk >= 70);
  * a benign prompt counts as a false positive when the default policy would block it.
+ * The real public corpus is reported per split and group, with the trained classifier and
+ * without it (patterns only), so what the classifier adds is visible.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultGuardPolicy, evaluate, scanRequest } from '../../src/guard/index.js';
+import { defaultGuardPolicy, evaluate, scanRequest, type GuardPolicy, type ShieldSwitches } from '../../src/guard/index.js';
+import { grams8, loadRealCorpus, overlap, type Labelled } from './real-corpus.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const load = <T>(name: string): T => JSON.parse(readFileSync(join(here, 'corpora', name), 'utf8')) as T;
-
-interface Labelled {
-  text: string;
-  source: string;
-  kind?: string;
-  /** Real corpus: the group within its source (jailbreak_template, sysprompt_extraction, support, code...). */
-  group?: string;
-  /** Real corpus: the text arrives as a tool result (indirect injection, retrieved documents). */
-  asTool?: boolean;
-}
-
-interface RealCorpus {
-  train: { attacks: Labelled[]; benign: Labelled[] };
-  test: { attacks: Labelled[]; benign: Labelled[]; semantic: Labelled[] };
-}
 
 export interface Rate {
   name: string;
@@ -51,16 +39,26 @@ export interface EvalReport {
   /** Benign text that looks like secrets or personal data: any finding is a false positive. */
   secretFalsePositives: Rate;
   piiFalsePositives: Rate;
-  /** Real public strings (`real.json`), the part that may be tuned on. */
+  /** Real public strings (`real.json` + `real-more.json`), the part that may be tuned on. */
   realTrain: Rate;
   realTrainBenign: Rate;
+  realTrainByGroup: Rate[];
   /** Real public strings, held out: never tuned on. */
   realTest: Rate;
   realTestBenign: Rate;
-  /** The held-out attacks per group (jailbreak templates, PromptInject, system prompt extraction, MCP, latent). */
+  /** The held-out attacks per group (jailbreak templates, PromptInject, system prompt extraction, MCP, latent...). */
   realTestByGroup: Rate[];
+  realTestBenignByGroup: Rate[];
+  /** Held-out attacks that are not near-copies of a training attack (at most half their word 8-grams in one). */
+  realTestNovel: Rate;
   /** JailbreakBench PAIR prompts: harmful requests in persuasive framing, no injection wording (held out). */
   realSemantic: Rate;
+  /** The held-out real numbers with the classifier switched off (patterns only). */
+  patternsOnly: { realTest: Rate; realTestBenign: Rate; realTestNovel: Rate; realSemantic: Rate; realTestByGroup: Rate[] };
+  /** Held-out real attacks and benign texts the classifier alone scores at the block level (>= 70). */
+  classifierAlone: { realTest: Rate; realTestBenign: Rate };
+  /** Real entries dropped as duplicates by the corpus rule. */
+  realDropped: number;
 }
 
 function rate(name: string, items: string[], hit: (t: string) => boolean): Rate {
@@ -69,14 +67,21 @@ function rate(name: string, items: string[], hit: (t: string) => boolean): Rate 
   return { name, hits: matched.length, total: items.length, rate: items.length ? matched.length / items.length : 0, misses, matched };
 }
 
-/** Indirect injection arrives as a tool result; everything else as a user message. */
-function bodyFor(text: string, asTool: boolean): unknown {
+/** Indirect injection arrives as a tool result (or a tool's description); everything else as a user message. */
+function bodyFor(text: string, asTool: boolean, via?: 'tool_definition'): unknown {
+  if (via === 'tool_definition') {
+    return { messages: [{ role: 'user', content: 'What is the weather in Paris?' }], tools: [{ type: 'function', function: { name: 'weather', description: text, parameters: { type: 'object', properties: {} } } }] };
+  }
   return asTool
     ? { messages: [{ role: 'user', content: 'Summarise this page.' }, { role: 'tool', tool_call_id: 't', content: text }] }
     : { messages: [{ role: 'user', content: text }] };
 }
 
-const blocked = (text: string, asTool = false): boolean => evaluate(scanRequest(bodyFor(text, asTool)).findings, defaultGuardPolicy).action === 'block';
+type ScanPolicy = GuardPolicy & ShieldSwitches;
+const withoutClassifier: ScanPolicy = { ...defaultGuardPolicy, classifier: false };
+
+const blocked = (text: string, asTool = false, policy: ScanPolicy = defaultGuardPolicy, via?: 'tool_definition'): boolean =>
+  evaluate(scanRequest(bodyFor(text, asTool, via), { policy }).findings, defaultGuardPolicy).action === 'block';
 const hasCategory = (text: string, category: string): boolean => scanRequest(bodyFor(text, false)).findings.some((f) => f.category === category);
 
 function rateLabelled(name: string, items: Labelled[], hit: (i: Labelled) => boolean): Rate {
@@ -85,11 +90,22 @@ function rateLabelled(name: string, items: Labelled[], hit: (i: Labelled) => boo
   return { name, hits: matched.length, total: items.length, rate: items.length ? matched.length / items.length : 0, misses: misses.map((i) => i.text), matched: matched.map((i) => i.text) };
 }
 
-const blockedItem = (i: Labelled): boolean => blocked(i.text, i.asTool === true);
+const blockedItem = (i: Labelled): boolean => blocked(i.text, i.asTool === true, defaultGuardPolicy, i.via);
+const blockedByPatterns = (i: Labelled): boolean => blocked(i.text, i.asTool === true, withoutClassifier, i.via);
+const classifierBlocks = (i: Labelled): boolean =>
+  scanRequest(bodyFor(i.text, i.asTool === true, i.via)).findings.some((f) => f.detector === 'injection.classifier' && f.score >= defaultGuardPolicy.blockThreshold);
+
+const groupsOf = (items: Labelled[]): string[] => [...new Set(items.map((i) => i.group ?? 'other'))];
+const byGroup = (items: Labelled[], hit: (i: Labelled) => boolean): Rate[] =>
+  groupsOf(items).map((g) => rateLabelled(g, items.filter((i) => (i.group ?? 'other') === g), hit));
 
 export function runEval(): EvalReport {
-  const real = load<RealCorpus>('real.json');
-  const groups = [...new Set(real.test.attacks.map((i) => i.group ?? 'other'))];
+  const real = loadRealCorpus();
+  const trainGrams = real.train.attacks.map((i) => grams8(i.text));
+  const novel = real.test.attacks.filter((i) => {
+    const g = grams8(i.text);
+    return trainGrams.every((t) => overlap(g, t) <= 0.5);
+  });
   const inj = load<Record<string, Labelled[]>>('injection.json');
   const injection = Object.entries(inj).map(([family, items]) =>
     rate(family, items.map((i) => i.text), (t) => blocked(t, family === 'indirect_injection')),
@@ -116,10 +132,25 @@ export function runEval(): EvalReport {
     piiFalsePositives: rate('PII-looking benign', benignData, (t) => hasCategory(t, 'pii')),
     realTrain: rateLabelled('real attacks (train)', real.train.attacks, blockedItem),
     realTrainBenign: rateLabelled('real benign (train)', real.train.benign, blockedItem),
+    realTrainByGroup: byGroup(real.train.attacks, blockedItem),
     realTest: rateLabelled('real attacks (held out)', real.test.attacks, blockedItem),
     realTestBenign: rateLabelled('real benign (held out)', real.test.benign, blockedItem),
-    realTestByGroup: groups.map((g) => rateLabelled(g, real.test.attacks.filter((i) => (i.group ?? 'other') === g), blockedItem)),
+    realTestByGroup: byGroup(real.test.attacks, blockedItem),
+    realTestBenignByGroup: byGroup(real.test.benign, blockedItem),
+    realTestNovel: rateLabelled('real attacks (held out, novel)', novel, blockedItem),
     realSemantic: rateLabelled('real PAIR semantic (held out)', real.test.semantic, blockedItem),
+    patternsOnly: {
+      realTest: rateLabelled('real attacks (held out), patterns only', real.test.attacks, blockedByPatterns),
+      realTestBenign: rateLabelled('real benign (held out), patterns only', real.test.benign, blockedByPatterns),
+      realTestNovel: rateLabelled('real attacks (held out, novel), patterns only', novel, blockedByPatterns),
+      realSemantic: rateLabelled('real PAIR semantic (held out), patterns only', real.test.semantic, blockedByPatterns),
+      realTestByGroup: byGroup(real.test.attacks, blockedByPatterns),
+    },
+    classifierAlone: {
+      realTest: rateLabelled('real attacks (held out), classifier alone', real.test.attacks, classifierBlocks),
+      realTestBenign: rateLabelled('real benign (held out), classifier alone', real.test.benign, classifierBlocks),
+    },
+    realDropped: real.dropped.length,
   };
 }
 
@@ -140,11 +171,24 @@ export function formatReport(r: EvalReport): string {
   line('public-style attacks: held out', pct(r.publicTest.rate), String(r.publicTest.total));
   line('secret false positives (benign)', pct(r.secretFalsePositives.rate), String(r.secretFalsePositives.total));
   line('PII false positives (benign)', pct(r.piiFalsePositives.rate), String(r.piiFalsePositives.total));
-  line('REAL attacks: train', pct(r.realTrain.rate), String(r.realTrain.total));
-  line('REAL attacks: held out', pct(r.realTest.rate), String(r.realTest.total));
-  for (const g of r.realTestByGroup) line(`  held out: ${g.name}`, pct(g.rate), String(g.total));
-  line('REAL PAIR semantic: held out', pct(r.realSemantic.rate), String(r.realSemantic.total));
-  line('REAL benign FP: train', pct(r.realTrainBenign.rate), String(r.realTrainBenign.total));
-  line('REAL benign FP: held out', pct(r.realTestBenign.rate), String(r.realTestBenign.total));
+  const pair = (a: Rate, b: Rate) => `${pct(a.rate)} (${pct(b.rate)})`;
+  rows.push('', `REAL public strings (real.json + real-more.json; ${r.realDropped} duplicates dropped). Held-out column: with the classifier (patterns only in brackets).`);
+  const line2 = (a: string, b: string, c: string) => rows.push(`| ${a.padEnd(40)} | ${b.padStart(17)} | ${c.padStart(5)} |`);
+  line2('metric', 'result', 'n');
+  rows.push(`|${'-'.repeat(42)}|${'-'.repeat(19)}|${'-'.repeat(7)}|`);
+  line2('REAL attacks: train', pct(r.realTrain.rate), String(r.realTrain.total));
+  for (const g of r.realTrainByGroup) line2(`  train: ${g.name}`, pct(g.rate), String(g.total));
+  line2('REAL attacks: held out', pair(r.realTest, r.patternsOnly.realTest), String(r.realTest.total));
+  for (const g of r.realTestByGroup) {
+    const p = r.patternsOnly.realTestByGroup.find((x) => x.name === g.name) ?? g;
+    line2(`  held out: ${g.name}`, pair(g, p), String(g.total));
+  }
+  line2('REAL attacks: held out, not near-copies', pair(r.realTestNovel, r.patternsOnly.realTestNovel), String(r.realTestNovel.total));
+  line2('REAL PAIR semantic: held out', pair(r.realSemantic, r.patternsOnly.realSemantic), String(r.realSemantic.total));
+  line2('REAL benign FP: train', pct(r.realTrainBenign.rate), String(r.realTrainBenign.total));
+  line2('REAL benign FP: held out', pair(r.realTestBenign, r.patternsOnly.realTestBenign), String(r.realTestBenign.total));
+  for (const g of r.realTestBenignByGroup) line2(`  held out FP: ${g.name}`, pct(g.rate), String(g.total));
+  line2('classifier alone: held-out attacks', pct(r.classifierAlone.realTest.rate), String(r.classifierAlone.realTest.total));
+  line2('classifier alone: held-out benign FP', pct(r.classifierAlone.realTestBenign.rate), String(r.classifierAlone.realTestBenign.total));
   return rows.join('\n');
 }

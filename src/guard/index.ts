@@ -4,7 +4,7 @@
  */
 export type { Category, Finding, Span, ScanResult, TextPart, PartSource, Pattern } from './types.js';
 export { CATEGORIES } from './types.js';
-export { scanRequest, scanAnswer, type ScanRequestOptions, type ScanAnswerOptions } from './scan.js';
+export { scanRequest, scanAnswer, type ScanRequestOptions, type ScanAnswerOptions, type ShieldSwitches } from './scan.js';
 export { scanText, type ScanTextOptions } from './scan-text.js';
 export { extractRequestParts, extractAnswerParts, systemPromptOf, type WireFormat } from './extract.js';
 export {

@@ -4,6 +4,7 @@
  * region). Work per part is bounded: decoding has a depth and a character budget.
  */
 import { activeInjectionPatterns, ROT13_HINT } from './detectors/injection.js';
+import { classifyInjection } from './detectors/classifier.js';
 import { SECRET_PATTERNS } from './detectors/secrets.js';
 import { PII_PATTERNS } from './detectors/pii.js';
 import { exfiltrationPatterns, type ExfilOptions } from './detectors/exfiltration.js';
@@ -25,6 +26,8 @@ export interface ScanTextOptions {
   exfil?: ExfilOptions;
   /** Decode nested encodings (default true) up to this depth (default 2). */
   decodeDepth?: number;
+  /** Run the trained injection classifier on text scanned for injection (default true). */
+  classifier?: boolean;
 }
 
 const DECODE_BUDGET = 32_768;
@@ -40,6 +43,7 @@ const defaultExfil = exfiltrationPatterns();
 interface Ctx {
   path: string;
   out: Finding[];
+  classifier: boolean;
 }
 
 /** Runs patterns over `text`; `place` turns a match range into a span in the original part. */
@@ -97,14 +101,35 @@ function runInjection(
   extra: { encoding?: string; bonus?: number },
 ): void {
   const n: Normalized = normalizeText(text);
+  const toOriginal = (s: number, e: number) => {
+    const m = mapSpan(n, s, e);
+    return place(m.start, m.end);
+  };
+  if (ctx.classifier) classifierFinding(n.text, ctx, toOriginal, extra.encoding);
   // ASCII text normalises to itself: reuse its profile instead of a second pass.
   const np = n.text === text ? profile : profileText(n.text);
   const patterns = activeInjectionPatterns(np);
   if (patterns.length === 0) return;
-  run(patterns, n.text, np, ctx, (s, e) => {
-    const m = mapSpan(n, s, e);
-    return place(m.start, m.end);
-  }, extra);
+  run(patterns, n.text, np, ctx, toOriginal, extra);
+}
+
+/**
+ * The trained classifier's finding (detectors/classifier.ts): its best-scoring window of the
+ * normalised text. No indirect or decoding bonus: the model already weighs what the text says,
+ * and its threshold was fitted without one.
+ */
+function classifierFinding(text: string, ctx: Ctx, place: (s: number, e: number) => { start: number; end: number }, encoding?: string): void {
+  const hit = classifyInjection(text);
+  if (!hit) return;
+  const span = place(hit.start, hit.end);
+  ctx.out.push({
+    category: 'prompt_injection',
+    detector: 'injection.classifier',
+    score: hit.score,
+    span: { path: ctx.path, start: span.start, end: span.end },
+    excerpt: excerptOf('prompt_injection', text.slice(hit.start, hit.end)),
+    ...(encoding ? { encoding } : {}),
+  });
 }
 
 // Unicode tag characters (U+E0020-U+E007E) render as nothing: a run of them is text hidden from
@@ -131,7 +156,7 @@ function hiddenTagText(text: string, ctx: Ctx, bonus: number): void {
 }
 
 export function scanText(text: string, opts: ScanTextOptions = {}): Finding[] {
-  const ctx: Ctx = { path: opts.path ?? 'text', out: [] };
+  const ctx: Ctx = { path: opts.path ?? 'text', out: [], classifier: opts.classifier !== false };
   if (text.length === 0) return ctx.out;
   const answer = opts.direction === 'answer';
   const source = opts.source ?? (answer ? 'assistant' : 'user');

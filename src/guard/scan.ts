@@ -6,10 +6,19 @@ import { riskByCategory, riskOf } from './risk.js';
 import { scanText } from './scan-text.js';
 import type { Finding, ScanResult, TextPart } from './types.js';
 
+/**
+ * Shield switches that live next to the policy in the `guard` config section (see
+ * src/config/schema.ts) and travel with it through per-key merges (mergePolicy spreads the base).
+ */
+export interface ShieldSwitches {
+  /** The trained injection classifier (detectors/classifier.ts); on unless false. */
+  classifier?: boolean;
+}
+
 export interface ScanRequestOptions {
   format?: WireFormat;
-  /** Supplies custom patterns and scanSystemMessages; the default policy otherwise. */
-  policy?: GuardPolicy;
+  /** Supplies custom patterns, scanSystemMessages and the classifier switch; the default policy otherwise. */
+  policy?: GuardPolicy & ShieldSwitches;
 }
 
 export interface ScanAnswerOptions extends ScanRequestOptions {
@@ -22,12 +31,14 @@ function result(findings: Finding[], parts: TextPart[]): ScanResult {
 }
 
 export function scanRequest(body: unknown, opts: ScanRequestOptions = {}): ScanResult {
-  const policy = opts.policy ?? defaultGuardPolicy;
+  const policy: GuardPolicy & ShieldSwitches = opts.policy ?? defaultGuardPolicy;
   const parts = extractRequestParts(body, opts.format ?? 'openai');
   const customPatterns = customPatternsOf(policy);
   const findings: Finding[] = [];
   for (const part of parts) {
-    findings.push(...scanText(part.text, { path: part.path, source: part.source, customPatterns, injectionInSystem: policy.scanSystemMessages }));
+    findings.push(
+      ...scanText(part.text, { path: part.path, source: part.source, customPatterns, injectionInSystem: policy.scanSystemMessages, classifier: policy.classifier !== false }),
+    );
   }
   return result(findings, parts);
 }
