@@ -122,8 +122,13 @@ export class UsageWorkerSink {
   async close(): Promise<void> {
     if (!this.#closing) {
       this.#closing = true;
+      const started = this.#mode === 'worker';
+      // A batch after this point is written here; the worker has its last ones queued before 'close'.
+      this.#mode = 'event-loop';
       this.#worker.ref();
-      this.#post({ t: 'close' });
+      // Not up yet: it holds no batch, so there is nothing to wait for.
+      if (started) this.#post({ t: 'close' });
+      else void this.#worker.terminate();
     }
     await this.#exited;
   }

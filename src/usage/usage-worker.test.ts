@@ -136,6 +136,15 @@ describe('SQLite usage worker', () => {
     expect(count(store)).toBe(23);
   });
 
+  it('close() before the worker is up does not wait for its start-up', async () => {
+    const { store, sink, stops } = await setup();
+    await sink.insertMany(records(2));
+    await sink.close();
+    expect(sink.mode).toBe('event-loop');
+    expect(stops).toEqual([]);
+    expect(count(store)).toBe(2);
+  });
+
   it('a worker that cannot start is reported and the batches are written on the event loop', async () => {
     const { store, sink, stops } = await setup();
     // Gone before it said ready: as if its start-up failed.
