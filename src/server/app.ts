@@ -62,10 +62,13 @@ export async function buildApp(ctx: GatewayContext, opts: AppOptions = {}): Prom
   app.decorateRequest('callRecorded', false);
   app.decorateRequest('callTarget', null);
   app.decorateRequest('errorCode', null);
+  app.decorateRequest('errorType', null);
   // The code a refusal is recorded with (the scope's own error handler writes the body; it
   // runs after this hook and reuses the conversion). Only on the error path.
   app.addHook('onError', (req, _reply, err, done) => {
-    req.errorCode = toGatewayError(err, bodyLimit).code;
+    const ge = toGatewayError(err, bodyLimit);
+    req.errorCode = ge.code;
+    req.errorType = ge.type;
     done();
   });
   // While shutting down, in-flight requests finish; a new one (on a kept-alive connection) is
@@ -82,8 +85,10 @@ export async function buildApp(ctx: GatewayContext, opts: AppOptions = {}): Prom
   app.addHook('onRequest', function requestStart(req, reply, done) {
     if (closing) {
       reply.header('connection', 'close').header('x-request-id', req.id);
-      req.errorCode = 'unavailable';
-      sendError(reply, errors.unavailable('The gateway is shutting down; retry the request.'));
+      const ge = errors.unavailable('The gateway is shutting down; retry the request.');
+      req.errorCode = ge.code;
+      req.errorType = ge.type;
+      sendError(reply, ge);
       return;
     }
     reply.header('x-request-id', req.id);

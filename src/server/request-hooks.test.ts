@@ -47,6 +47,34 @@ describe('a refusal', () => {
   });
 });
 
+describe('the error metric', () => {
+  const errorsOfType = async (type: string) => {
+    const text = await gw.ctx.metrics.exposition();
+    return Number(new RegExp(`^keygate_errors_total\\{type="${type}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  };
+
+  it('counts an error under the type its body named (an upstream 410 passed through is an upstream_error)', async () => {
+    const before = await errorsOfType('upstream_error');
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.adminKey}` },
+      body: JSON.stringify({ model: 'mock-fail-9-410', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(res.status).toBe(410);
+    const body = (await res.json()) as { error: { type: string } };
+    expect(body.error.type).toBe('upstream_error');
+    expect(await errorsOfType('upstream_error')).toBe(before + 1);
+  });
+
+  it('counts a refusal under its own type too', async () => {
+    const before = await errorsOfType('authentication_error');
+    const res = await fetch(`${gw.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"x","input":"y"}' });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { type: string } }).error.type).toBe('authentication_error');
+    expect(await errorsOfType('authentication_error')).toBe(before + 1);
+  });
+});
+
 describe('shutdown', () => {
   it('finishes the request in flight and answers the next one on that connection 503, connection: close', async () => {
     const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');

@@ -12,7 +12,7 @@ import type { ChatCompletionRequest, EmbeddingsRequest } from '../core/openai-ty
 import { enabledGroups, refuseAccountWide } from '../providers/_shared/account-wide.js';
 import { openaiNativeSpec } from '../providers/openai/native-endpoints.js';
 import type { ModelRoute } from '../providers/registry.js';
-import { circuitId } from '../upstream/circuit-breaker.js';
+import { circuitId, settleCircuit } from '../upstream/circuit-breaker.js';
 import { isRetryable, parseRetryAfter, retryDelayMs } from '../upstream/retry-policy.js';
 import type { GatewayContext } from './context.js';
 import { resolveUpstreamKey, type UpstreamKey } from './custody.js';
@@ -83,23 +83,23 @@ export async function callWithResilience(
       attempts++;
       ctx.router.begin(route);
       // Whatever happens below, the breaker hears about this call (a half-open probe left
-      // unsettled would keep the circuit shut for good).
-      let judged = false;
+      // unsettled would keep the circuit shut for good), judged as native calls are.
+      let settled = false;
       let keyFault = false;
       try {
         const outcome = await forward(ctx.upstream, req, reply, { endpoint, route, body, upstreamKey, totalTimeoutMs: Math.max(1, deadline - Date.now()), answerGuard });
         upstreamKey.lease?.release(outcome.status >= 500 ? 'error' : 'ok');
         // A stream that broke after it started still counts against the upstream's health.
-        if (outcome.status >= 500) ctx.breakers.failure(circuit);
-        else if (outcome.status !== 499) ctx.breakers.success(circuit);
-        judged = outcome.status !== 499;
+        settleCircuit(ctx.breakers, circuit, outcome.status);
+        settled = true;
         return { outcome, route, upstreamKey, attempts };
       } catch (err) {
         // Only a key the pool can switch away from counts as the key's fault (see ProviderKeyService).
         const canSwitch = upstreamKey.lease ? ctx.providerKeys.canSwitch(route.provider.id, upstreamKey.lease.keyId) : false;
         keyFault = releaseLease(upstreamKey, err) && canSwitch;
         if (!(err instanceof GatewayError)) throw err;
-        judged = judgeUpstream(ctx, circuit, err);
+        settleCircuit(ctx.breakers, circuit, circuitStatusOf(err));
+        settled = true;
         if (reply.sent || clientGone(reply)) throw err;
         lastError = err;
         const told = parseRetryAfter(err.headers['retry-after']);
@@ -113,7 +113,7 @@ export async function callWithResilience(
         if (clientGone(reply)) throw err;
       } finally {
         ctx.router.end(route);
-        if (!judged) ctx.breakers.abandon(circuit);
+        if (!settled) ctx.breakers.abandon(circuit);
       }
       if (upstreamKey.lease) {
         try {
@@ -136,20 +136,13 @@ function fallbackStatus(err: GatewayError): number {
 }
 
 /**
- * Tells the breaker what a failed attempt says about the upstream; false when it says
- * nothing (the gateway refused the request before sending it, e.g. a translator's 400).
+ * The status a failed attempt tells the breaker (settleCircuit): ours when 5xx (a connection
+ * failure or timeout is told as 502/504); an upstream 4xx (a rate limit included) is an
+ * answer, the upstream is up; null when the gateway refused the request before sending it
+ * (e.g. a translator's 400): that says nothing about the upstream.
  */
-function judgeUpstream(ctx: GatewayContext, circuit: string, err: GatewayError): boolean {
-  if (err.status >= 500) {
-    ctx.breakers.failure(circuit);
-    return true;
-  }
-  // An upstream 4xx (a rate limit included) is an answer: the upstream is up.
-  if (err.upstreamStatus !== null) {
-    ctx.breakers.success(circuit);
-    return true;
-  }
-  return false;
+function circuitStatusOf(err: GatewayError): number | null {
+  return err.status >= 500 || err.upstreamStatus !== null ? err.status : null;
 }
 
 /** Releases a pool lease with how the attempt went; true when the key itself was at fault. */

@@ -75,10 +75,13 @@ const OVERHEAD_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 const UPSTREAM_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160];
 
 /**
- * The error type label of an answer: the catalogue's type for a code the gateway answers
- * with, else from the status (an upstream's own error passed through names no type we know).
+ * The error type label of an answer: the type of the GatewayError it was answered with, as
+ * the client saw it in the body. Only an outcome that carries no error (a stream that failed
+ * after its headers, a native upstream error passed through, a refusal without a code) is
+ * labelled from its status and code here.
  */
-export function errorTypeOf(status: number, code: string): string {
+export function errorTypeOf(status: number, code: string, type?: string | null): string {
+  if (type) return type;
   if (status === 429) return code === 'quota_exceeded' ? 'insufficient_quota' : 'rate_limit_error';
   if (status === 401) return 'authentication_error';
   // The shield names the category it blocked as the code (src/guard/errors.ts).

@@ -1,5 +1,6 @@
 /** The OpenAI-compatible public API: chat completions, embeddings, models. Handlers stay thin. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError, type ErrorType } from '../../core/errors.js';
 import type { ChatCompletionRequest, EmbeddingsRequest } from '../../core/openai-types.js';
 import { makeAuthenticateHook, modelAllowed, requireModel, requireScope } from '../authenticate.js';
 import type { GatewayContext } from '../context.js';
@@ -36,6 +37,7 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
       let custody: Custody = 'none';
       const hold: LimitHold = await reserveLimits(ctx, req, reply, { provider: route.provider.id, model: route.model, body });
       let outcome: CallOutcome = { status: 500, usage: null, errorCode: 'internal_error' };
+      let errorType: ErrorType | null = null;
       try {
         const result = await callWithResilience(ctx, req, reply, endpoint, body, targets, answerGuard);
         ({ outcome, route } = result);
@@ -43,6 +45,7 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
       } catch (err) {
         const e = err as { status?: number; code?: string };
         outcome = { status: e.status ?? 500, usage: null, errorCode: e.code ?? 'internal_error' };
+        if (err instanceof GatewayError) errorType = err.type;
         throw err;
       } finally {
         // A call that produced an answer is paid for; one that failed before is refunded.
@@ -57,6 +60,7 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
           stream: endpoint === 'chat' && (body as ChatCompletionRequest).stream === true,
           custody,
           estimateBody: body,
+          errorType,
         });
       }
     };

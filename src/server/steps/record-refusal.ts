@@ -5,6 +5,7 @@
  * with the provider and model when the handler got far enough to know them. Never prompt text.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorType } from '../../core/errors.js';
 import { redactText } from '../../core/redact.js';
 import { isRecord } from '../../providers/_shared/translate.js';
 import { errorTypeOf } from '../../usage/metrics.js';
@@ -19,6 +20,8 @@ declare module 'fastify' {
     callTarget: CallTarget | null;
     /** The code of the error this request was answered with, for the record. */
     errorCode: string | null;
+    /** Its type, as the body said it (the metric's label). */
+    errorType: ErrorType | null;
   }
 }
 
@@ -57,7 +60,7 @@ export function makeRefusalRecorder(ctx: GatewayContext, nativeIds: ReadonlySet<
     const code = req.errorCode ?? `http_${reply.statusCode}`;
     // Counted like every call: the request, its status class, and the error's type.
     ctx.metrics.observeRequest({ provider: target.provider, model: `${target.provider}/${target.model}`, endpoint: target.endpoint, status: reply.statusCode, gatewayMs: reply.elapsedTime });
-    ctx.metrics.error(errorTypeOf(reply.statusCode, code));
+    ctx.metrics.error(errorTypeOf(reply.statusCode, code, req.errorType));
     ctx.usage.record({
       ...callerColumns(req),
       provider: target.provider,
