@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AuditLog } from '../usage/audit/index.js';
-import { withStore } from './shared.js';
+import { parseLimit, parseNumericCursor, withStore } from './shared.js';
 import { recordCliEvent } from './cli-events.js';
 
 /** `--anchor 1234:<64 hex>`: a head printed by an earlier verify. */
@@ -42,11 +42,9 @@ export function registerAudit(program: Command): void {
     .option('--limit <n>', '1 to 500', '100')
     .option('--cursor <seq>', 'nextCursor of the previous page')
     .action(async (opts: { actor?: string; action?: string; outcome?: string; limit: string; cursor?: string }, cmd: Command) => {
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new Error('--limit must be a whole number from 1 to 500.');
+      const limit = parseLimit(opts.limit);
       if (opts.outcome !== undefined && !['success', 'failure', 'denied'].includes(opts.outcome)) throw new Error('--outcome must be success, failure or denied.');
-      const cursor = opts.cursor === undefined ? undefined : Number(opts.cursor);
-      if (cursor !== undefined && !Number.isInteger(cursor)) throw new Error('--cursor must be the nextCursor of an earlier page.');
+      const cursor = parseNumericCursor(opts.cursor);
       await withStore(cmd, async (store) => {
         const log = new AuditLog(store);
         const page = await log.query({ actor: opts.actor, action: opts.action, outcome: opts.outcome as 'success' | 'failure' | 'denied' | undefined, limit, cursor });

@@ -6,8 +6,6 @@
  */
 import type { Command } from 'commander';
 import type { LoadedConfig } from '../config/load.js';
-import { MasterKeyRing } from '../keys/index.js';
-import { openMasterKey } from '../server/gateway.js';
 import { masterKeySealer } from '../server/operations.js';
 import type { Store } from '../store/connect.js';
 import { ThreatRepository } from '../store/repositories/threats.js';
@@ -16,15 +14,13 @@ import { exportStream } from '../usage/analytics-export.js';
 import { parseAnalyticsQuery, type QuerySpec } from '../usage/analytics-query.js';
 import { WEBHOOK_EVENTS, WebhookDispatcher, type WebhookEventType } from '../usage/webhooks/index.js';
 import { recordCliEvent } from './cli-events.js';
-import { withStore } from './shared.js';
+import { openMasterKeyRing, parseLimit, parseNumericCursor, withStore } from './shared.js';
 
 const json = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 
 /** The dispatcher a gateway would build on this data directory (secrets sealed under its master key). */
 async function dispatcher(store: Store, loaded: LoadedConfig): Promise<WebhookDispatcher> {
-  const ring = new MasterKeyRing(await openMasterKey(loaded.dataDir, process.env), loaded.dataDir);
-  await ring.refresh();
-  return new WebhookDispatcher(store, { sealer: masterKeySealer(ring), policy: loaded.config.webhooks });
+  return new WebhookDispatcher(store, { sealer: masterKeySealer(await openMasterKeyRing(loaded)), policy: loaded.config.webhooks });
 }
 
 /** Flags as the query string the API takes: the same parser, the same messages (naming the flag). */
@@ -113,8 +109,7 @@ export function registerOperations(program: Command): void {
     .option('--limit <n>', 'how many (1-500)', '50')
     .option('--cursor <c>', 'nextCursor of the previous page')
     .action(async (id: string, opts: { limit: string; cursor?: string }, cmd: Command) => {
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new Error('--limit must be a whole number from 1 to 500.');
+      const limit = parseLimit(opts.limit);
       await withStore(cmd, async (store, loaded) => {
         const page = await (await dispatcher(store, loaded)).deliveries(id, { limit, cursor: opts.cursor });
         json({ data: page.items, nextCursor: page.nextCursor });
@@ -159,10 +154,8 @@ export function registerOperations(program: Command): void {
     .option('--limit <n>', '1 to 500', '50')
     .option('--cursor <id>', 'nextCursor of the previous page')
     .action(async (opts: { category?: string; action?: string; keyId?: string; limit: string; cursor?: string }, cmd: Command) => {
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new Error('--limit must be a whole number from 1 to 500.');
-      const before = opts.cursor === undefined ? undefined : Number(opts.cursor);
-      if (before !== undefined && !Number.isInteger(before)) throw new Error('--cursor must be the nextCursor of an earlier page.');
+      const limit = parseLimit(opts.limit);
+      const before = parseNumericCursor(opts.cursor);
       await withStore(cmd, async (store) => {
         const page = await new ThreatRepository(store).query({ category: opts.category, action: opts.action, keyId: opts.keyId, before, limit });
         const data = page.items.map((t) => ({ ...t, categories: t.categories.split(','), findings: JSON.parse(t.findings) as unknown }));

@@ -9,13 +9,12 @@
 import type { Command } from 'commander';
 import type { LoadedConfig } from '../config/load.js';
 import { SecretString } from '../crypto/secret-string.js';
-import { createSecretBackend, MasterKeyRing, providerKeySources } from '../keys/index.js';
+import { createSecretBackend, providerKeySources } from '../keys/index.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import { assertSecretName, type SecretBackend } from '../secrets/backend.js';
 import { formatMigration, migrateFromEnv } from '../secrets/migrate.js';
-import { openMasterKey } from '../server/gateway.js';
 import type { Store } from '../store/connect.js';
-import { withStore } from './shared.js';
+import { openMasterKeyRing, withStore } from './shared.js';
 import { recordCliEvent } from './cli-events.js';
 
 async function readStdin(): Promise<string> {
@@ -28,8 +27,7 @@ async function readStdin(): Promise<string> {
 /** The configured backend, as the gateway builds it (store rows under the same master key). */
 async function withBackend<T>(cmd: Command, fn: (backend: SecretBackend, loaded: LoadedConfig, store: Store) => Promise<T>): Promise<T> {
   return withStore(cmd, async (store: Store, loaded) => {
-    const ring = new MasterKeyRing(await openMasterKey(loaded.dataDir, process.env), loaded.dataDir);
-    await ring.refresh();
+    const ring = await openMasterKeyRing(loaded);
     const decryptEnc = (value: string, varName: string) => ring.decryptValue(value, varName);
     return fn(createSecretBackend(loaded.config.secrets, { store, ring, env: process.env, decryptEnc }), loaded, store);
   });

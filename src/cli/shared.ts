@@ -1,8 +1,10 @@
-/** Pieces every command uses: the global options and an opened store. */
+/** Pieces every command uses: the global options, an opened store, the master-key ring, paging flags. */
 import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { openStore, type Store } from '../store/connect.js';
 import { ensureDataDir } from '../config/data-dir.js';
+import { MasterKeyRing } from '../keys/index.js';
+import { openMasterKey } from '../server/gateway.js';
 
 export function globalConfigFile(cmd: Command): string | undefined {
   return (cmd.optsWithGlobals() as { config?: string }).config;
@@ -18,6 +20,31 @@ export async function withStore<T>(cmd: Command, fn: (store: Store, loaded: Load
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The master-key ring a gateway on this data directory opens: the current key and, during a
+ * rotation, the other one, so a command reads and writes sealed rows as the gateway does.
+ */
+export async function openMasterKeyRing(loaded: LoadedConfig): Promise<MasterKeyRing> {
+  const ring = new MasterKeyRing(await openMasterKey(loaded.dataDir, process.env), loaded.dataDir);
+  await ring.refresh();
+  return ring;
+}
+
+/** A `--limit` flag's value: a whole number from 1 to `max`. */
+export function parseLimit(value: string, max = 500): number {
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw new Error(`--limit must be a whole number from 1 to ${max}.`);
+  return limit;
+}
+
+/** A `--cursor` flag that carries a numeric nextCursor (a sequence or row number), or undefined. */
+export function parseNumericCursor(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const cursor = Number(value);
+  if (!Number.isInteger(cursor)) throw new Error('--cursor must be the nextCursor of an earlier page.');
+  return cursor;
 }
 
 export function printAdminKey(key: string): void {

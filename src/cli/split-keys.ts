@@ -6,15 +6,13 @@
 import type { Command } from 'commander';
 import { SplitKeyRepository, SplitKeyService, splitKeyView, type SplitKeyView } from '../byok/index.js';
 import { isSplitKeyId, SecretString } from '../crypto/index.js';
-import { MasterKeyRing } from '../keys/master-keys.js';
 import { ProviderRegistry } from '../providers/registry.js';
-import { openMasterKey } from '../server/gateway.js';
 import { EventBus } from '../server/events.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Store } from '../store/connect.js';
 import { ApiKeyRepository } from '../store/repositories/api-keys.js';
 import { IdentityRepository } from '../store/repositories/identities.js';
-import { withStore } from './shared.js';
+import { openMasterKeyRing, withStore } from './shared.js';
 import { recordCliEvent } from './cli-events.js';
 
 async function readStdin(): Promise<string> {
@@ -46,9 +44,7 @@ async function readProviderKey(usage: string): Promise<SecretString> {
 
 /** The service over the master-key ring, so it works during a master-key rotation too. */
 async function service(store: Store, loaded: LoadedConfig): Promise<SplitKeyService> {
-  const ring = new MasterKeyRing(await openMasterKey(loaded.dataDir, process.env), loaded.dataDir);
-  await ring.refresh();
-  return new SplitKeyService({ store, masterKey: ring, events: new EventBus() });
+  return new SplitKeyService({ store, masterKey: await openMasterKeyRing(loaded), events: new EventBus() });
 }
 
 function printCreated(verb: string, out: { id: string; client_part: string; provider: string; owner: string }, json: boolean | undefined): void {

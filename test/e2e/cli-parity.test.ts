@@ -119,6 +119,25 @@ describe('keygate analytics, threats, audit query', () => {
     },
     SLOW,
   );
+
+  it(
+    'refuses a bad --limit or --cursor the same way on every paged command',
+    async () => {
+      const cases: Array<[string[], RegExp]> = [
+        [['threats', 'list', '--limit', '0'], /--limit must be a whole number from 1 to 500/],
+        [['audit', 'query', '--limit', '501'], /--limit must be a whole number from 1 to 500/],
+        [['webhooks', 'deliveries', 'whk_none', '--limit', 'ten'], /--limit must be a whole number from 1 to 500/],
+        [['audit', 'query', '--cursor', 'next'], /--cursor must be the nextCursor of an earlier page/],
+        [['threats', 'list', '--cursor', '1.5'], /--cursor must be the nextCursor of an earlier page/],
+      ];
+      const runs = await Promise.all(cases.map(([args]) => run(...args)));
+      runs.forEach((r, i) => {
+        expect(r.code, cases[i][0].join(' ')).not.toBe(0);
+        expect(r.stderr, cases[i][0].join(' ')).toMatch(cases[i][1]);
+      });
+    },
+    SLOW,
+  );
 });
 
 describe('keygate keys providers', () => {
