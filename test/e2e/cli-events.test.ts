@@ -93,13 +93,22 @@ describe('CLI actions in the audit log and webhooks', () => {
   it(
     'keys revoke and keys rotate <provider> fire key.revoked and key.rotated; users and ip-rules are audited',
     async () => {
-      expect((await run(['keys', 'revoke', 'cli-made'])).code).toBe(0);
+      // Two active keys of that name: revoking by name revokes both, and audits each by id.
+      const twin = JSON.parse((await run(['keys', 'create', '--name', 'cli-made', '--json'], { shownOnce: true })).stdout) as { id: string; key: string };
+      recordSecret(twin.key);
+      const revoke = await run(['keys', 'revoke', 'cli-made']);
+      expect(revoke.code, revoke.stderr).toBe(0);
+      expect(revoke.stdout).toContain('Revoked 2 keys.');
       const rotate = await run(['keys', 'rotate', 'openai'], { stdin: `${ROTATED_KEY}\n` });
       expect(rotate.code, rotate.stderr).toBe(0);
       expect((await run(['users', 'create', '--name', 'cli-user'])).code).toBe(0);
       expect((await run(['ip-rules', 'add', 'deny', '198.51.100.0/24'])).code).toBe(0);
 
-      expect((await auditRows('key.revoked'))[0]).toMatchObject({ actor: 'cli', address: 'local' });
+      const revoked = await auditRows('key.revoked');
+      const createdIds = (await auditRows('key.created')).map((r) => r.target);
+      expect(createdIds).toContain(twin.id);
+      expect(revoked.map((r) => r.target).sort()).toEqual(createdIds.sort());
+      for (const r of revoked) expect(r).toMatchObject({ actor: 'cli', address: 'local' });
       expect((await auditRows('key.rotated'))[0]).toMatchObject({ actor: 'cli', target: 'openai' });
       const admin = (await auditRows('admin.action')).filter((r) => r.actor === 'cli').map((r) => JSON.parse(r.details ?? '{}') as { action: string });
       expect(admin.map((d) => d.action)).toEqual(expect.arrayContaining(['user.created', 'ip_rule.added']));
