@@ -21,7 +21,7 @@ import { MODEL } from './classifier-model.js';
 /** Tokens per scored window, and the step between windows. */
 export const WINDOW = 128;
 export const STRIDE = 64;
-/** Character n-gram length (n-grams of each word padded with a space on both sides: " you", "you "). */
+/** Character n-gram length (n-grams of each word padded with a space on both sides: " you", "you "); gramHash takes four. */
 export const CHAR_N = 4;
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -42,15 +42,21 @@ function wordCode(c: number): number {
 
 const mix = (h: number, c: number): number => Math.imul(h ^ c, FNV_PRIME) >>> 0;
 
+/** Hash of a character 4-gram from its four (lowercased) UTF-16 codes. */
+function gramHash(a: number, b: number, c: number, d: number): number {
+  let h = Math.imul(((a << 16) | b) ^ CHAR_SEED, 0x85ebca6b) ^ ((c << 16) | d);
+  h = Math.imul(h ^ (h >>> 15), 0xc2b2ae35);
+  return (h ^ (h >>> 13)) >>> 0;
+}
+
 /** Hash of a bigram from its two word hashes. */
 export const pairHash = (a: number, b: number): number => (Math.imul(a ^ 0x9e3779b9, FNV_PRIME) ^ b) >>> 0;
 
 /** Hash of a vocabulary entry: a word, two words separated by a space, or "~" and a character n-gram. */
 export function ngramHash(ngram: string): number {
   if (ngram.startsWith('~')) {
-    let h = CHAR_SEED;
-    for (let k = 1; k < ngram.length; k++) h = mix(h, ngram.charCodeAt(k) === SPACE ? SPACE : wordCode(ngram.charCodeAt(k)));
-    return h;
+    const c = [1, 2, 3, 4].map((k) => (ngram.charCodeAt(k) === SPACE ? SPACE : wordCode(ngram.charCodeAt(k))));
+    return gramHash(c[0], c[1], c[2], c[3]);
   }
   const words = ngram.split(' ').map((w) => {
     let h = FNV_OFFSET;
@@ -126,6 +132,8 @@ export class WeightTable {
   readonly size: number;
   private readonly keys: Uint32Array;
   private readonly used: Uint8Array;
+  /** One byte per low 16 bits of a hash: most features are not in the model and stop here. */
+  private readonly present = new Uint8Array(1 << 16);
   readonly values: Float64Array;
   private readonly shift: number;
 
@@ -145,6 +153,7 @@ export class WeightTable {
       while (this.used[s] && this.keys[s] !== h) s = (s + 1) & (this.size - 1);
       this.used[s] = 1;
       this.keys[s] = h;
+      this.present[h & 0xffff] = 1;
       this.values[s] += w;
     }
   }
@@ -155,6 +164,7 @@ export class WeightTable {
 
   /** The slot holding hash h, or -1. */
   slot(h: number): number {
+    if (this.present[h & 0xffff] === 0) return -1;
     let s = this.home(h);
     while (this.used[s]) {
       if (this.keys[s] === h) return s;
@@ -230,7 +240,7 @@ export function bestWindow(text: string, model: WeightTable = defaultModel()): W
         h = FNV_OFFSET;
       }
       h = mix(h, c);
-      lower[i] = c;
+      lower[i + 1] = c;
       continue;
     }
     if (start < 0) continue;
@@ -244,11 +254,11 @@ export function bestWindow(text: string, model: WeightTable = defaultModel()): W
       count++;
     }
     // Character n-grams of the word padded with spaces: positions start-1 .. i (i exclusive end).
-    const len = i - start + 2;
-    for (let k = 0; k + CHAR_N <= len; k++) {
-      let g = CHAR_SEED;
-      for (let j = k; j < k + CHAR_N; j++) g = mix(g, j === 0 || j === len - 1 ? SPACE : lower[start + j - 1]);
-      s = model.slot(g);
+    // lower[j + 1] holds char j's code; the slots just before and after the word become the padding spaces.
+    lower[start] = SPACE;
+    lower[i + 1] = SPACE;
+    for (let k = start; k + CHAR_N <= i + 2; k++) {
+      s = model.slot(gramHash(lower[k], lower[k + 1], lower[k + 2], lower[k + 3]));
       if (s >= 0) hits[nh++] = s;
       count++;
     }
