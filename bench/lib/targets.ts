@@ -9,6 +9,7 @@ import { built, ROOT } from './build.js';
 import { cpuMs, rssMb, startChild, stopChild, type Started } from './children.js';
 import { ensurePortkey, PORTKEY_ENTRY } from './peer.js';
 import { freshBenchDatabase } from './postgres.js';
+import { redisReachable } from './redis.js';
 
 export type TargetId = 'direct' | 'floor' | 'keygate-sqlite' | 'keygate-open' | 'keygate-redis' | 'keygate-pg' | 'portkey';
 export const TARGET_IDS: readonly TargetId[] = ['direct', 'floor', 'keygate-sqlite', 'keygate-open', 'keygate-redis', 'keygate-pg', 'portkey'];
@@ -115,16 +116,17 @@ export async function startTarget(id: TargetId, o: TargetOptions): Promise<Start
       case 'keygate-pg': {
         // SQLite run: in-process limits, even if the shell has REDIS_URL set.
         const env: Record<string, string> = { UPSTREAM_ORIGIN: o.mockOrigin, REDIS_URL: '', ...(id === 'keygate-open' ? { BENCH_OPEN: '1' } : {}) };
-        if (id === 'keygate-redis') {
-          if (!o.redisUrl) return { ok: false, reason: 'no Redis (set REDIS_URL)' };
-          env.REDIS_URL = o.redisUrl;
-        }
         if (id === 'keygate-pg') {
           const db = await freshBenchDatabase();
           if (!db.ok) return { ok: false, reason: db.reason };
           env.BENCH_DATABASE_URL = db.url;
-          // Redis limit counters (the gateway reads REDIS_URL).
-          if (o.redisUrl) env.REDIS_URL = o.redisUrl;
+        }
+        if (id === 'keygate-redis' || id === 'keygate-pg') {
+          // Redis limit counters (the gateway reads REDIS_URL): asked first, so a missing Redis is a skip.
+          if (!o.redisUrl) return { ok: false, reason: 'no Redis (set REDIS_URL)' };
+          const redis = await redisReachable(o.redisUrl);
+          if (!redis.ok) return { ok: false, reason: redis.reason };
+          env.REDIS_URL = o.redisUrl;
         }
         // --expose-gc: only for the soak's memory reading, never called otherwise.
         const c = await startChild({ name: id, args: [...profFlags(id, o), '--expose-gc', built('bench/servers/keygate.ts')], env });
