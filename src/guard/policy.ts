@@ -125,6 +125,24 @@ export interface Decision {
   risk: number;
 }
 
+/** A finding's redaction, in its category's style (or else the policy's). */
+export function redactionOf(f: Finding, policy: GuardPolicy): Redaction {
+  return { ...f.span, category: f.category, detector: f.detector, style: policy.categories[f.category].style ?? policy.redactionStyle };
+}
+
+/** In a stream, `block` cannot un-send earlier text, so a blocking category redacts like `redact`. */
+export function redactsInStream(policy: GuardPolicy, c: Category): boolean {
+  const action = policy.categories[c].action;
+  return action === 'redact' || action === 'block';
+}
+
+/** What a stream redacts of a set of findings (see redactsInStream). */
+export function streamRedactions(findings: readonly Finding[], policy: GuardPolicy): Redaction[] {
+  const out: Redaction[] = [];
+  for (const f of findings) if (redactsInStream(policy, f.category)) out.push(redactionOf(f, policy));
+  return out;
+}
+
 /** Pure: the action a policy takes on a set of findings. */
 export function evaluate(findings: readonly Finding[], policy: GuardPolicy = defaultGuardPolicy): Decision {
   if (!policy.enabled || findings.length === 0) return { action: 'allow', redactions: [], logged: [], risk: 0 };
@@ -149,10 +167,7 @@ export function evaluate(findings: readonly Finding[], policy: GuardPolicy = def
       blockedBy = cat;
       blockRisk = risk;
     }
-    if (rule.action === 'redact') {
-      const style = rule.style ?? policy.redactionStyle;
-      for (const f of group) redactions.push({ ...f.span, category: cat, detector: f.detector, style });
-    }
+    if (rule.action === 'redact') for (const f of group) redactions.push(redactionOf(f, policy));
   }
   const risk = riskOf(logged);
   if (blockedBy) return { action: 'block', blockedBy, redactions, logged, risk };

@@ -19,7 +19,7 @@ import { PII_PATTERNS } from './detectors/pii.js';
 import { exfiltrationPatterns } from './detectors/exfiltration.js';
 import { excerptOf } from './excerpt.js';
 import { locate } from './scan-text.js';
-import { customPatternsOf, defaultGuardPolicy, type GuardPolicy, type RedactionStyle } from './policy.js';
+import { customPatternsOf, defaultGuardPolicy, redactsInStream, type GuardPolicy, type RedactionStyle } from './policy.js';
 import { redactString, type RedactOptions } from './redact.js';
 import type { Category, Finding, Pattern } from './types.js';
 
@@ -60,11 +60,9 @@ interface Hit {
 
 function activePatterns(policy: GuardPolicy): Array<{ pattern: Pattern; style: RedactionStyle }> {
   if (!policy.enabled) return [];
-  // In a stream, `block` cannot un-send earlier text, so it redacts like `redact`.
-  const acts = (c: Category) => policy.categories[c].action === 'redact' || policy.categories[c].action === 'block';
   const style = (c: Category) => policy.categories[c].style ?? policy.redactionStyle;
   const all: Pattern[] = [...SECRET_PATTERNS, ...PII_PATTERNS, ...exfiltrationPatterns({ allowedHosts: policy.allowedLinkHosts }), ...customPatternsOf(policy)];
-  return all.filter((p) => acts(p.category)).map((pattern) => ({ pattern, style: style(pattern.category) }));
+  return all.filter((p) => redactsInStream(policy, p.category)).map((pattern) => ({ pattern, style: style(pattern.category) }));
 }
 
 /**

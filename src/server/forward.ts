@@ -180,7 +180,8 @@ async function streamBack(
   const out = reply.raw;
   out.writeHead(200, reply.getHeaders() as OutgoingHttpHeaders);
 
-  const parser = input.route.provider.adapter.streamFormat === 'ndjson' ? new NdjsonParser() : new SseParser();
+  const sse = input.route.provider.adapter.streamFormat === 'ndjson' ? null : new SseParser();
+  const parser = sse ?? new NdjsonParser();
   const guard: ChunkGuard | null = input.answerGuard ? input.answerGuard.stream() : null;
   let usage: Usage | null = null;
   let sawDone = false;
@@ -200,33 +201,46 @@ async function streamBack(
     pending = [];
     await writeOrWait(out, text, abort.signal);
   };
-  const writeChunk = (chunk: ChatCompletionChunk) => {
-    for (const c of guard ? guard.chunk(chunk) : [chunk]) write(`data: ${JSON.stringify(c)}\n\n`);
+  const writeChunks = (chunks: readonly ChatCompletionChunk[]) => {
+    for (const c of chunks) write(`data: ${JSON.stringify(c)}\n\n`);
   };
-  const emitEvent = (ev: SseEvent) => {
-    if (prepared.mapper) {
-      for (const chunk of prepared.mapper.push(ev)) {
-        if (chunk.usage) usage = readUsage(chunk.usage);
-        writeChunk(chunk);
-      }
-      return;
+  const writeChunk = (chunk: ChatCompletionChunk) => writeChunks(guard ? guard.chunk(chunk) : [chunk]);
+  const translated = (ev: SseEvent) => {
+    for (const chunk of prepared.mapper!.push(ev)) {
+      if (chunk.usage) usage = readUsage(chunk.usage);
+      writeChunk(chunk);
     }
+  };
+  /**
+   * One event of an OpenAI-compatible upstream. It goes out as the upstream's own text `raw`
+   * (when the parser gives it) unless something in it must change: text the shield redacts,
+   * holds back or releases, or the usage-only chunk the gateway asked for on the client's
+   * behalf. Returns true when exactly `raw` was written.
+   */
+  const passEvent = (ev: SseEvent, raw?: string): boolean => {
+    const asIs = () => {
+      write(raw ?? formatSse(ev));
+      return raw !== undefined;
+    };
     if (ev.data === '[DONE]') {
       sawDone = true;
-      if (guard) for (const c of guard.end()) write(`data: ${JSON.stringify(c)}\n\n`);
-      write(formatSse(ev));
-      return;
+      const held = guard ? guard.end() : [];
+      writeChunks(held);
+      return asIs() && held.length === 0;
     }
     if (guard) {
-      // The shield reads every delta: each chunk is parsed, checked and re-serialised.
+      // The shield reads every delta; it says whether the chunk goes out as it came. The
+      // client then gets the upstream's bytes: the same JSON the shield parsed and read.
       const chunk = safeParse(ev.data) as ChatCompletionChunk | null;
       if (chunk && Array.isArray(chunk.choices)) {
         const u = readUsage(chunk.usage);
         if (u) usage = u;
         if (answer) answer.push(deltaText(chunk));
-        if (prepared.hideUsageChunk && chunk.choices.length === 0 && u) return;
-        writeChunk(chunk);
-        return;
+        if (prepared.hideUsageChunk && chunk.choices.length === 0 && u) return false;
+        const screened = guard.screen(chunk);
+        if (!screened) return asIs();
+        writeChunks(screened);
+        return false;
       }
     }
     // Only chunks that carry a usage object are parsed; the rest pass through untouched.
@@ -234,17 +248,43 @@ async function streamBack(
       const chunk = safeParse(ev.data) as { usage?: unknown; choices?: unknown[] } | null;
       const u = readUsage(chunk?.usage);
       if (u) usage = u;
-      if (prepared.hideUsageChunk && chunk && Array.isArray(chunk.choices) && chunk.choices.length === 0) return;
+      if (prepared.hideUsageChunk && chunk && Array.isArray(chunk.choices) && chunk.choices.length === 0) return false;
     } else if (answer) {
       answer.push(deltaText(safeParse(ev.data) as ChatCompletionChunk | null));
     }
-    write(formatSse(ev));
+    return asIs();
+  };
+  const emitEvent = (ev: SseEvent) => {
+    if (prepared.mapper) translated(ev);
+    else passEvent(ev);
+  };
+  /**
+   * One network piece; returns the piece itself when it is to go out as it came. From an
+   * OpenAI-compatible SSE upstream, a piece that holds whole events only, every one of them
+   * passed as it came, is written as is: the upstream's bytes, not re-encoded.
+   */
+  const onPiece = (piece: Buffer): Buffer | null => {
+    if (!sse || prepared.mapper) {
+      for (const ev of parser.push(piece)) emitEvent(ev);
+      return null;
+    }
+    let untouched = sse.idle;
+    const blocks = sse.pushRaw(piece);
+    for (const block of blocks) {
+      // A comment-only block (a keep-alive) is dropped, as before.
+      if (!block.ev || !passEvent(block.ev, block.raw)) untouched = false;
+    }
+    return untouched && blocks.length > 0 && sse.idle ? piece : null;
   };
 
   try {
     for await (const piece of res.body) {
-      for (const ev of parser.push(piece as Buffer)) emitEvent(ev);
-      await flushPending();
+      const whole = onPiece(piece as Buffer);
+      if (whole) {
+        // Its events were written as their own text: the same bytes, sent without re-encoding.
+        pending = [];
+        await writeOrWait(out, whole, abort.signal);
+      } else await flushPending();
     }
     for (const ev of parser.end()) emitEvent(ev);
     if (prepared.mapper) {
@@ -252,11 +292,11 @@ async function streamBack(
         if (chunk.usage) usage = readUsage(chunk.usage);
         writeChunk(chunk);
       }
-      if (guard) for (const c of guard.end()) write(`data: ${JSON.stringify(c)}\n\n`);
+      if (guard) writeChunks(guard.end());
       write('data: [DONE]\n\n');
       sawDone = true;
     } else if (guard && !sawDone) {
-      for (const c of guard.end()) write(`data: ${JSON.stringify(c)}\n\n`);
+      writeChunks(guard.end());
     }
     if (!sawDone) {
       // Closed cleanly but without [DONE]: the answer may be cut short, and the client is told

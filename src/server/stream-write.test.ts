@@ -16,6 +16,13 @@ describe('writeOrWait', () => {
     expect(s.read()?.toString()).toBe('data: 1\n\n');
   });
 
+  it('writes bytes as given (an upstream piece forwarded unchanged)', async () => {
+    const s = new PassThrough();
+    const piece = Buffer.from('data:{"a" : "\u00e9"}\r\n\r\n');
+    await writeOrWait(s, piece, new AbortController().signal);
+    expect(Buffer.compare(s.read() as Buffer, piece)).toBe(0);
+  });
+
   it('waits for drain when the buffer is full, then returns', async () => {
     const s = full();
     let done = false;

@@ -6,8 +6,8 @@
 import type { Writable } from 'node:stream';
 
 /** Writes; when the buffer is full, waits until it drains, and rejects if the stream closes or the call aborts first. */
-export async function writeOrWait(out: Writable, text: string, signal: AbortSignal): Promise<void> {
-  if (out.write(text)) return;
+export async function writeOrWait(out: Writable, data: string | Uint8Array, signal: AbortSignal): Promise<void> {
+  if (out.write(data)) return;
   await drained(out, signal);
 }
 

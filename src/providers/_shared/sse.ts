@@ -4,24 +4,53 @@
  */
 import type { SseEvent } from '../../core/provider.js';
 
+/** One block of the stream: its event (null for a comment-only block) and its text as it came, separator included. */
+export interface RawSseBlock {
+  ev: SseEvent | null;
+  raw: string;
+}
+
 export class SseParser {
   #buffer = '';
   readonly #decoder = new TextDecoder();
+  // The last byte fed was a whole character (ASCII): the decoder holds nothing back.
+  #charAligned = true;
 
   /** Feeds a chunk; returns the events completed by it. */
   push(chunk: Uint8Array | string): SseEvent[] {
-    this.#buffer += typeof chunk === 'string' ? chunk : this.#decoder.decode(chunk, { stream: true });
     const events: SseEvent[] = [];
+    for (const b of this.pushRaw(chunk)) if (b.ev) events.push(b.ev);
+    return events;
+  }
+
+  /**
+   * Feeds a chunk; returns every block completed by it with its text as it came: the raws
+   * returned so far, followed by what is still buffered, are exactly the text fed in.
+   */
+  pushRaw(chunk: Uint8Array | string): RawSseBlock[] {
+    if (typeof chunk === 'string') {
+      this.#buffer += chunk;
+      this.#charAligned = true;
+    } else {
+      this.#buffer += this.#decoder.decode(chunk, { stream: true });
+      if (chunk.length > 0) this.#charAligned = chunk[chunk.length - 1] < 0x80;
+    }
+    const blocks: RawSseBlock[] = [];
     let start = 0;
     for (;;) {
       const end = findEventEnd(this.#buffer, start);
       if (end === -1) break;
-      const ev = parseBlock(this.#buffer.slice(start, end));
-      if (ev) events.push(ev);
-      start = end + separatorLength(this.#buffer, end);
+      const next = end + separatorLength(this.#buffer, end);
+      blocks.push({ ev: parseBlock(this.#buffer.slice(start, end)), raw: this.#buffer.slice(start, next) });
+      start = next;
     }
-    this.#buffer = this.#buffer.slice(start);
-    return events;
+    this.#buffer = start === this.#buffer.length ? '' : this.#buffer.slice(start);
+    return blocks;
+  }
+
+  /** Nothing is buffered: every byte fed so far belongs to a block already returned. */
+  get idle(): boolean {
+    return this.#buffer === '' && this.#charAligned;
   }
 
   /** Flushes a final event that was not followed by a blank line. */

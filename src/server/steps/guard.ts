@@ -31,6 +31,7 @@ import {
   type TextPart,
   type WireFormat,
 } from '../../guard/index.js';
+import { streamRedactions } from '../../guard/policy.js';
 import { routeOperation } from '../../guard/policy-book.js';
 import { parsePath, setAt } from '../../guard/path.js';
 import type { MasterKey } from '../../crypto/master-key.js';
@@ -92,7 +93,13 @@ export interface AnswerGuard {
 }
 
 export interface ChunkGuard {
+  /** The chunks to send for `c`, in order (redacted in place; held text released before it). */
   chunk(c: ChatCompletionChunk): ChatCompletionChunk[];
+  /**
+   * As chunk(), but null when `c` goes out exactly as it came (no text changed, held or
+   * released): the caller may then forward the upstream's own bytes of the event.
+   */
+  screen(c: ChatCompletionChunk): ChatCompletionChunk[] | null;
   end(): ChatCompletionChunk[];
 }
 
@@ -250,10 +257,7 @@ export class AnswerStream {
     if (scan.findings.length === 0) return piece;
     for (const p of scan.parts) this.#wholeTexts.set(p.path, p.text);
     this.#wholeFindings.push(...scan.findings);
-    const rules = this.policy.categories;
-    const redactions = scan.findings
-      .filter((f) => rules[f.category].action === 'redact' || rules[f.category].action === 'block')
-      .map((f) => ({ ...f.span, category: f.category, detector: f.detector, style: rules[f.category].style ?? this.policy.redactionStyle }));
+    const redactions = streamRedactions(scan.findings, this.policy);
     return redactions.length ? applyRedactions(piece, redactions, redactOptions(this.ctx, new Map(this.#tokens))).body : piece;
   }
 
@@ -296,26 +300,53 @@ export class AnswerStream {
 /** OpenAI chat chunks: a channel per choice's text and per tool call's arguments. */
 export class OpenAIChunkGuard implements ChunkGuard {
   #last: ChatCompletionChunk | null = null;
+  // A choice's channel key and content path, built once per choice, not once per delta.
+  readonly #contentKeys = new Map<unknown, [string, string]>();
 
   constructor(private readonly s: AnswerStream) {}
 
   chunk(c: ChatCompletionChunk): ChatCompletionChunk[] {
+    return this.screen(c) ?? [c];
+  }
+
+  screen(c: ChatCompletionChunk): ChatCompletionChunk[] | null {
     this.#last = c;
-    const out: ChatCompletionChunk[] = [];
+    let held: ChatCompletionChunk[] | null = null;
+    let changed = false;
     for (const choice of c.choices ?? []) {
       const delta = choice.delta;
       const content = delta?.content;
-      if (typeof content === 'string' && content.length > 0) delta.content = this.s.push(`${choice.index}`, `choices[${choice.index}].delta.content`, content);
+      if (typeof content === 'string' && content.length > 0) {
+        const [key, path] = this.#contentKey(choice.index);
+        const out = this.s.push(key, path, content);
+        if (out !== content) {
+          delta.content = out;
+          changed = true;
+        }
+      }
       for (const tc of delta?.tool_calls ?? []) {
         const args = tc.function?.arguments;
         if (typeof args === 'string' && args.length > 0 && tc.function) {
-          tc.function.arguments = this.s.push(`${choice.index}.${tc.index}`, `choices[${choice.index}].delta.tool_calls[${tc.index}].function.arguments`, args, false);
+          const out = this.s.push(`${choice.index}.${tc.index}`, `choices[${choice.index}].delta.tool_calls[${tc.index}].function.arguments`, args, false);
+          if (out !== args) {
+            tc.function.arguments = out;
+            changed = true;
+          }
         }
       }
-      if (choice.finish_reason) out.push(...this.#flushChoice(c, choice.index));
+      if (choice.finish_reason) {
+        const released = this.#flushChoice(c, choice.index);
+        if (released.length) (held ??= []).push(...released);
+      }
     }
-    out.push(c);
-    return out;
+    if (!held && !changed) return null;
+    return [...(held ?? []), c];
+  }
+
+  #contentKey(index: unknown): [string, string] {
+    let k = this.#contentKeys.get(index);
+    if (!k) this.#contentKeys.set(index, (k = [`${index}`, `choices[${index}].delta.content`]));
+    return k;
   }
 
   end(): ChatCompletionChunk[] {
