@@ -26,7 +26,7 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
       req.callTarget = { provider: plan[0].provider.id, model: plan[0].model, endpoint };
       requireModel(req, plan[0].provider.id, plan[0].model);
       // Fallbacks and group members the caller may not use are left out, silently.
-      const targets = plan.filter((r, i) => i === 0 || modelAllowed(req, r.provider.id, r.model));
+      const targets = plan.length === 1 ? plan : plan.filter((r, i) => i === 0 || modelAllowed(req, r.provider.id, r.model));
       // The shield, before anything is reserved or sent: a blocked prompt costs nothing.
       const policy = policyFor(ctx, req);
       const answerGuard = endpoint === 'chat' ? makeAnswerGuard(ctx, req, policy, body as ChatCompletionRequest) : null;

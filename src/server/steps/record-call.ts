@@ -60,7 +60,6 @@ export function recordCall(ctx: GatewayContext, req: FastifyRequest, c: Finished
     bodyBytes: requestBodyBytes(req),
     defaultMaxTokens: ctx.config.limits.defaultMaxTokens,
   });
-  const cost = estimated ? { ...columns, usage_estimated: 1 } : columns;
   ctx.metrics.observeRequest({
     provider: c.provider,
     model: `${c.provider}/${c.model}`,
@@ -68,10 +67,10 @@ export function recordCall(ctx: GatewayContext, req: FastifyRequest, c: Finished
     status: outcome.status,
     gatewayMs: Math.max(0, c.elapsedMs - (outcome.upstreamMs ?? 0)),
     upstreamMs: outcome.upstreamMs,
-    promptTokens: cost.prompt_tokens ?? undefined,
-    completionTokens: cost.completion_tokens ?? undefined,
+    promptTokens: columns.prompt_tokens ?? undefined,
+    completionTokens: columns.completion_tokens ?? undefined,
     cachedTokens: outcome.usage?.prompt_tokens_details?.cached_tokens,
-    costUsd: cost.cost_micros === null ? undefined : cost.cost_micros / 1e6,
+    costUsd: columns.cost_micros === null ? undefined : columns.cost_micros / 1e6,
   });
   if (outcome.errorCode) ctx.metrics.error(errorTypeOf(outcome.status, outcome.errorCode, c.errorType));
   ctx.usage.record({
@@ -81,7 +80,13 @@ export function recordCall(ctx: GatewayContext, req: FastifyRequest, c: Finished
     endpoint: c.endpoint,
     status: outcome.status,
     latency_ms: Math.round(c.elapsedMs),
-    ...cost,
+    prompt_tokens: columns.prompt_tokens,
+    completion_tokens: columns.completion_tokens,
+    total_tokens: columns.total_tokens,
+    cost_micros: columns.cost_micros,
+    price_known: columns.price_known,
+    // The cost columns by name (a spread here costs a copy per call); estimated usage is flagged.
+    usage_estimated: estimated ? 1 : columns.usage_estimated,
     stream: c.stream ? 1 : 0,
     custody: c.custody,
     split_key_id: req.splitKeyId ?? null,
