@@ -9,17 +9,17 @@ describe('guard detection report', () => {
     for (const f of r.injection.filter((x) => x.name !== 'held_out')) expect(f.rate, f.name).toBeGreaterThanOrEqual(0.9);
   });
 
-  it('keeps the held-out attack recall at least where it was measured (3 of 12)', () => {
-    expect(r.injection.find((x) => x.name === 'held_out')?.hits).toBeGreaterThanOrEqual(3);
+  it('keeps the held-out attack recall at least where it was measured (7 of 12 with the classifier)', () => {
+    expect(r.injection.find((x) => x.name === 'held_out')?.hits).toBeGreaterThanOrEqual(7);
   });
 
   it('blocks at most 3% of benign prompts', () => {
     expect(r.benignOverall.rate).toBeLessThanOrEqual(0.03);
   });
 
-  it('catches the public-style training split (>= 90%) and holds the held-out level measured (14 of 24)', () => {
+  it('catches the public-style training split (>= 90%) and holds the held-out level measured (18 of 24)', () => {
     expect(r.publicTrain.rate).toBeGreaterThanOrEqual(0.9);
-    expect(r.publicTest.hits).toBeGreaterThanOrEqual(14);
+    expect(r.publicTest.hits).toBeGreaterThanOrEqual(18);
   });
 
   it('keeps secret false positives on secret-looking benign text at 0 and PII ones at most 1 in 30', () => {
@@ -32,10 +32,23 @@ describe('guard detection report', () => {
     expect(r.pii.misses).toEqual([]);
   });
 
-  it('real public strings: catches the training split (>= 90%), holds the held-out level measured (43 of 70) and blocks at most 3% of real benign prompts', () => {
+  it('real public strings: catches the training split (>= 90%), holds the held-out level measured (114 of 129) and blocks at most 3% of real benign prompts', () => {
+    // The split is computed from the corpus (real-corpus.ts): a changed corpus must update these numbers and docs/shield.md.
+    expect(r.realTest.total).toBe(129);
+    expect(r.realTestBenign.total).toBe(214);
     expect(r.realTrain.rate).toBeGreaterThanOrEqual(0.9);
-    expect(r.realTest.hits).toBeGreaterThanOrEqual(43);
+    expect(r.realTest.hits).toBeGreaterThanOrEqual(114);
     expect(r.realTrainBenign.rate).toBeLessThanOrEqual(0.03);
     expect(r.realTestBenign.rate).toBeLessThanOrEqual(0.03);
+  });
+
+  it('real public strings, patterns only: the classifier off leaves the held-out level measured before it (78 of 129)', () => {
+    expect(r.patternsOnly.realTest.hits).toBeGreaterThanOrEqual(78);
+    expect(r.patternsOnly.realTestBenign.rate).toBeLessThanOrEqual(0.03);
+  });
+
+  it('the classifier alone: blocks at least 104 of 129 held-out attacks and at most 1% of held-out benign prompts', () => {
+    expect(r.classifierAlone.realTest.hits).toBeGreaterThanOrEqual(104);
+    expect(r.classifierAlone.realTestBenign.rate).toBeLessThanOrEqual(0.01);
   });
 });

@@ -55,8 +55,10 @@ export interface EvalReport {
   realSemantic: Rate;
   /** The held-out real numbers with the classifier switched off (patterns only). */
   patternsOnly: { realTest: Rate; realTestBenign: Rate; realTestNovel: Rate; realSemantic: Rate; realTestByGroup: Rate[] };
-  /** Held-out real attacks and benign texts the classifier alone scores at the block level (>= 70). */
-  classifierAlone: { realTest: Rate; realTestBenign: Rate };
+  /** Held-out real attacks and benign texts the classifier alone scores at the block level (>= 70); benign ones it reports at all (>= 50, logged). */
+  classifierAlone: { realTest: Rate; realTestBenign: Rate; realTestBenignReported: Rate };
+  /** Held-out recall and FP if prompt_injection blocked at other risk levels (descriptive: the default stays 70). */
+  sweep: Array<{ blockAt: number; recall: Rate; fp: Rate }>;
   /** Real entries dropped as duplicates by the corpus rule. */
   realDropped: number;
 }
@@ -92,8 +94,13 @@ function rateLabelled(name: string, items: Labelled[], hit: (i: Labelled) => boo
 
 const blockedItem = (i: Labelled): boolean => blocked(i.text, i.asTool === true, defaultGuardPolicy, i.via);
 const blockedByPatterns = (i: Labelled): boolean => blocked(i.text, i.asTool === true, withoutClassifier, i.via);
-const classifierBlocks = (i: Labelled): boolean =>
-  scanRequest(bodyFor(i.text, i.asTool === true, i.via)).findings.some((f) => f.detector === 'injection.classifier' && f.score >= defaultGuardPolicy.blockThreshold);
+const classifierScore = (i: Labelled): number =>
+  Math.max(0, ...scanRequest(bodyFor(i.text, i.asTool === true, i.via)).findings.filter((f) => f.detector === 'injection.classifier').map((f) => f.score));
+const classifierBlocks = (i: Labelled): boolean => classifierScore(i) >= defaultGuardPolicy.blockThreshold;
+const blockedAt = (blockAt: number) => {
+  const policy = { ...defaultGuardPolicy, blockThreshold: blockAt };
+  return (i: Labelled): boolean => evaluate(scanRequest(bodyFor(i.text, i.asTool === true, i.via), { policy }).findings, policy).action === 'block';
+};
 
 const groupsOf = (items: Labelled[]): string[] => [...new Set(items.map((i) => i.group ?? 'other'))];
 const byGroup = (items: Labelled[], hit: (i: Labelled) => boolean): Rate[] =>
@@ -149,7 +156,13 @@ export function runEval(): EvalReport {
     classifierAlone: {
       realTest: rateLabelled('real attacks (held out), classifier alone', real.test.attacks, classifierBlocks),
       realTestBenign: rateLabelled('real benign (held out), classifier alone', real.test.benign, classifierBlocks),
+      realTestBenignReported: rateLabelled('real benign (held out), classifier reports', real.test.benign, (i) => classifierScore(i) > 0),
     },
+    sweep: [60, 65, 70, 75, 80].map((blockAt) => ({
+      blockAt,
+      recall: rateLabelled(`held out, block at ${blockAt}`, real.test.attacks, blockedAt(blockAt)),
+      fp: rateLabelled(`held-out benign, block at ${blockAt}`, real.test.benign, blockedAt(blockAt)),
+    })),
     realDropped: real.dropped.length,
   };
 }
@@ -190,5 +203,8 @@ export function formatReport(r: EvalReport): string {
   for (const g of r.realTestBenignByGroup) line2(`  held out FP: ${g.name}`, pct(g.rate), String(g.total));
   line2('classifier alone: held-out attacks', pct(r.classifierAlone.realTest.rate), String(r.classifierAlone.realTest.total));
   line2('classifier alone: held-out benign FP', pct(r.classifierAlone.realTestBenign.rate), String(r.classifierAlone.realTestBenign.total));
+  line2('classifier reports (>= 50, logged): benign', pct(r.classifierAlone.realTestBenignReported.rate), String(r.classifierAlone.realTestBenignReported.total));
+  rows.push('', 'Held out, if prompt_injection blocked at another risk (descriptive; the default is 70):');
+  for (const w of r.sweep) rows.push(`  block at ${w.blockAt}: recall ${pct(w.recall.rate)} (${w.recall.hits}/${w.recall.total}), benign FP ${pct(w.fp.rate)} (${w.fp.hits}/${w.fp.total})`);
   return rows.join('\n');
 }

@@ -34,10 +34,12 @@ interface Doc {
 
 const FOLDS = 5;
 /** At most this share of benign training texts may score above the threshold (cross-validated, classifier alone). */
-const TARGET_FP = Number(process.env.FP ?? 0.01);
-const KEEP = Number(process.env.KEEP ?? 3000); // largest weights kept in the committed model
-const ITERATIONS = Number(process.env.IT ?? 400);
-const LEARNING_RATE = Number(process.env.LR ?? 0.05);
+const TARGET_FP = 0.01;
+const KEEP = 3000; // largest weights kept in the committed model
+const ITERATIONS = 400;
+const LEARNING_RATE = 0.05;
+/** L2 strengths tried by cross-validation. */
+const LAMBDAS = [1e-6, 1e-5, 1e-4, 1e-3];
 
 interface Text {
   text: string;
@@ -223,6 +225,7 @@ function crossValidate(docs: Doc[], lambda: number, dims: number): CvResult {
   // (the patterns have theirs; the report measures the union on held-out text).
   const threshold = thresholdFor(noPatterns(benign), TARGET_FP);
   if (process.env.DEBUG) {
+    // Out-of-fold misses and near-threshold benign texts of the TRAINING split (never the held-out one).
     for (const d of docs) {
       const z = oof.get(d) ?? 0;
       if ((d.label === 1 && !d.patterns && z < threshold) || (d.label === 0 && z >= threshold - 1)) console.log(`    ${d.label ? 'MISS' : 'BENIGN'} z=${z.toFixed(2)} ${d.text.slice(0, 110).replace(/\s+/g, ' ')}`);
@@ -246,8 +249,8 @@ function main(): void {
     // The committed model is keyed by n-gram text: it must hash back to the feature it came from.
     if (ngramHash(vocabText[j]) !== vocabHash[j]) throw new Error(`hash mismatch for ${JSON.stringify(vocabText[j])}`);
   }
-  console.log(`training texts: ${attacks.length} attacks, ${benign.length} benign; ${dims} distinct unigrams and bigrams`);
-  const grid = (process.env.GRID ? process.env.GRID.split(",").map(Number) : [1e-6, 1e-5, 1e-4, 1e-3]).map((lambda) => crossValidate(docs, lambda, dims));
+  console.log(`training texts: ${attacks.length} attacks, ${benign.length} benign; ${dims} distinct features (words, bigrams, char 4-grams)`);
+  const grid = LAMBDAS.map((lambda) => crossValidate(docs, lambda, dims));
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   for (const r of grid) {
     console.log(`  cv lambda=${r.lambda}: classifier alone ${r.alone.map(pct).join(' / ')}, with patterns ${r.recalls.map(pct).join(' / ')} at fp 1/2/3%; threshold z=${r.threshold.toFixed(3)}: classifier alone ${pct(r.classifierOnly)} at fp ${pct(r.fpRate)}`);
