@@ -77,6 +77,28 @@ function parseForwardedEntry(entry: string): ParsedIp | null {
 
 const format = (ip: ParsedIp): string => (ip.v === 4 ? formatIPv4(ip.n) : formatIPv6(ip.n));
 
+interface Peer {
+  ip: ParsedIp;
+  text: string;
+}
+
+// Socket addresses, parsed and formatted once: a kept-alive client sends many requests from
+// one address, and an IPv6 or IPv4-mapped one (`::ffff:10.0.0.7`, what a dual-stack listener
+// sees) costs ~1.5 us to parse and format. Bounded; dropped whole when full.
+const peers = new Map<string, Peer | null>();
+const MAX_PEERS = 4096;
+
+function peerOf(remoteAddress: string): Peer | null {
+  let p = peers.get(remoteAddress);
+  if (p === undefined) {
+    if (peers.size >= MAX_PEERS) peers.clear();
+    const ip = parseIp(remoteAddress);
+    p = ip === null ? null : { ip, text: format(ip) };
+    peers.set(remoteAddress, p);
+  }
+  return p;
+}
+
 function normalizeConfig(config: TrustProxyConfig): false | number | string[] {
   if (config === undefined || config === false || config === 0) return false;
   if (config === true) {
@@ -117,11 +139,11 @@ export function compileTrustProxy(config?: TrustProxyConfig): TrustedProxies {
   const trusted = (ip: ParsedIp, index: number): boolean => (rules ? rules.checkParsed(ip).allowed : index < hops);
 
   const clientIp = (remoteAddress: string | undefined, headers: HeaderBag): string => {
-    const peer = remoteAddress === undefined ? null : parseIp(remoteAddress);
+    const peer = remoteAddress === undefined ? null : peerOf(remoteAddress);
     if (peer === null) return UNKNOWN_CLIENT;
-    if (!enabled || !trusted(peer, 0)) return format(peer);
+    if (!enabled || !trusted(peer.ip, 0)) return peer.text;
     const chain = headerValues(headers, 'x-forwarded-for');
-    let last = peer;
+    let last = peer.ip;
     for (let i = chain.length - 1, index = 1; i >= 0; i--, index++) {
       const ip = parseForwardedEntry(chain[i]);
       // Garbage at a position we would have to believe: no address is better than a wrong one.
@@ -135,8 +157,8 @@ export function compileTrustProxy(config?: TrustProxyConfig): TrustedProxies {
 
   const isTrustedPeer = (remoteAddress: string | undefined): boolean => {
     if (!enabled || remoteAddress === undefined) return false;
-    const peer = parseIp(remoteAddress);
-    return peer !== null && trusted(peer, 0);
+    const peer = peerOf(remoteAddress);
+    return peer !== null && trusted(peer.ip, 0);
   };
 
   const isForwardedHttps = (headers: HeaderBag, remoteAddress: string | undefined): boolean => {
