@@ -168,9 +168,11 @@ export function rot13(s: string): string {
 export function decodeLayers(
   text: string,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
-  opts: { rot13?: boolean; profile?: TextProfile } = {},
+  opts: { rot13?: boolean; profile?: TextProfile; tokens?: ReadonlyArray<readonly [number, number]> } = {},
 ): DecodedLayer[] {
   const profile = opts.profile ?? profileText(text);
+  // The caller may pick which of the profile's long tokens to decode (without copying the profile).
+  const longTokens = opts.tokens ?? profile.longTokens;
   const layers: DecodedLayer[] = [];
   let budget = limits.maxChars;
   let tokens = 0;
@@ -199,7 +201,7 @@ export function decodeLayers(
   if (opts.rot13) push({ encoding: 'rot13', text: rot13(text), start: 0, end: text.length });
 
   // Token decodings: base64 and hex blobs, found by the profile pass (runs of 16+ characters).
-  for (const [s, e] of profile.longTokens) {
+  for (const [s, e] of longTokens) {
     if (tokens >= limits.maxTokens || budget <= 0) break;
     tokens++;
     const raw = text.slice(s, Math.min(e, s + MAX_TOKEN));

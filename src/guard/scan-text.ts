@@ -199,7 +199,7 @@ function scanLayers(
   const all = profile.longTokens;
   const picked = all.length > DECODE_TOKENS ? [...all.slice(-DECODE_TOKENS / 2), ...all.slice(0, DECODE_TOKENS / 2)] : all;
   const before = budget.left;
-  const layers = decodeLayers(text, { maxChars: budget.left, maxTokens: DECODE_TOKENS }, { profile: { ...profile, longTokens: picked }, rot13: injection && ROT13_HINT.test(text) });
+  const layers = decodeLayers(text, { maxChars: budget.left, maxTokens: DECODE_TOKENS }, { profile, tokens: picked, rot13: injection && ROT13_HINT.test(text) });
   const decoded = layers.reduce((n, l) => n + l.text.length, 0);
   if (injection && region === null && (all.length > DECODE_TOKENS || decoded >= before)) {
     const skipped = all.length > DECODE_TOKENS ? all.slice(DECODE_TOKENS / 2, -DECODE_TOKENS / 2) : [];
