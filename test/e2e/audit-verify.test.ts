@@ -4,20 +4,18 @@
  * anchor later; `--anchor` catches a cut tail; a row edited in the database is named, and
  * a broken chain queues an audit.chain_broken webhook, which the gateway delivers.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const SERVER_KEY = recordSecret('sk-proj-AUDITVERIFYserverkey0123456789abcdefgh');
 const SLOW = 180_000;
 
 let gw: TestGateway;
-let receiver: Server;
-const received: Array<{ type: string; data: Record<string, unknown> }> = [];
+let receiver: WebhookReceiver;
 
 function run(...args: string[]): Promise<CliResult> {
   return runCli({ dataDir: gw.dataDir, record: 'audit-verify' }, ...args);
@@ -37,21 +35,13 @@ const brokenDeliveries = async () =>
 const DELIVERED = { timeout: 60_000, interval: 50 };
 
 beforeAll(async () => {
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      received.push(JSON.parse(body) as { type: string; data: Record<string, unknown> });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  receiver = await startWebhookReceiver();
   gw = await startTestGateway({
     label: 'audit-verify',
     env: { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY },
     config: { webhooks: { allowPrivateTargets: true, allowHttp: true } },
   });
-  const { secret } = await gw.ctx.ops.webhooks.endpoints.create({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, events: ['audit.chain_broken'] });
+  const { secret } = await gw.ctx.ops.webhooks.endpoints.create({ url: receiver.url, events: ['audit.chain_broken'] });
   recordSecret(secret);
   for (const name of ['a1', 'a2', 'a3']) {
     const res = await fetch(`${gw.url}/admin/keys`, { method: 'POST', headers: { authorization: `Bearer ${gw.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
@@ -61,7 +51,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await gw?.stop();
-  await new Promise((r) => receiver?.close(r));
+  await receiver?.close();
 });
 
 describe('keygate audit verify / export', () => {
@@ -124,7 +114,7 @@ describe('keygate audit verify / export', () => {
       expect(api.json).toMatchObject({ ok: false, firstBrokenSeq: 2 });
       await vi.waitFor(async () => expect(await brokenDeliveries()).toBe(before + 2), DELIVERED);
       // The running gateway delivers both (the CLI's from the persisted queue).
-      const atTwo = () => received.filter((r) => r.type === 'audit.chain_broken' && r.data.firstBrokenSeq === 2);
+      const atTwo = () => receiver.events().filter((r) => r.type === 'audit.chain_broken' && r.data.firstBrokenSeq === 2);
       await vi.waitFor(() => expect(atTwo()).toHaveLength(2), DELIVERED);
       expect(atTwo().map((r) => r.data.actor).sort()).toEqual(['cli', expect.stringMatching(/^key_/)]);
       expect(atTwo()[0].data).toMatchObject({ target: 'audit_log', outcome: 'failure' });

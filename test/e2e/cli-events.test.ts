@@ -4,12 +4,11 @@
  * `cli`, address `local`) to the same hash chain, and queues webhook deliveries in the
  * persisted queue, which the running gateway delivers (signed) to a local receiver.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordSecret } from '../support/artifacts.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const SERVER_KEY = recordSecret('sk-proj-CLIEVENTSserverkey0123456789abcdefghij');
 const ROTATED_KEY = recordSecret('sk-proj-CLIEVENTSrotatedkey0123456789abcdefgh');
@@ -17,8 +16,7 @@ const ROTATED_KEY = recordSecret('sk-proj-CLIEVENTSrotatedkey0123456789abcdefgh'
 const SLOW = 180_000;
 
 let gw: TestGateway;
-let receiver: Server;
-const received: Array<{ type: string; signature: string; data: Record<string, unknown> }> = [];
+let receiver: WebhookReceiver;
 
 /** A CLI command on the gateway's data directory; `shownOnce` when stdout shows a new key (only stderr is scanned then). */
 function run(args: string[], opts: { stdin?: string; shownOnce?: boolean } = {}): Promise<CliResult> {
@@ -37,16 +35,7 @@ async function deliveries(event: string) {
 const DELIVERED = { timeout: 60_000, interval: 50 };
 
 beforeAll(async () => {
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const p = JSON.parse(body) as { type: string; data: Record<string, unknown> };
-      received.push({ type: p.type, signature: String(req.headers['x-keygate-signature'] ?? ''), data: p.data });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  receiver = await startWebhookReceiver();
   gw = await startTestGateway({
     label: 'cli-events',
     env: { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY },
@@ -55,14 +44,14 @@ beforeAll(async () => {
   const res = await fetch(`${gw.url}/admin/webhooks`, {
     method: 'POST',
     headers: { authorization: `Bearer ${gw.adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, events: ['key.created', 'key.revoked', 'key.rotated'] }),
+    body: JSON.stringify({ url: receiver.url, events: ['key.created', 'key.revoked', 'key.rotated'] }),
   });
   expect(res.status).toBe(201);
   recordSecret(((await res.json()) as { secret: string }).secret);
 });
 afterAll(async () => {
   await gw?.stop();
-  await new Promise((r) => receiver?.close(r));
+  await receiver?.close();
 });
 
 describe('CLI actions in the audit log and webhooks', () => {
@@ -79,13 +68,13 @@ describe('CLI actions in the audit log and webhooks', () => {
       expect(rows[0].details).not.toContain(made.key);
       expect((await deliveries('key.created')).length).toBe(1);
       const got = await vi.waitFor(() => {
-        const d = received.find((x) => x.type === 'key.created');
+        const d = receiver.events().find((x) => x.type === 'key.created');
         if (!d) throw new Error('no key.created delivery yet');
         return d;
       }, DELIVERED);
       expect(got.data).toMatchObject({ actor: 'cli', target: made.id, outcome: 'success' });
       expect(got.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
-      expect(JSON.stringify(received)).not.toContain(made.key);
+      expect(JSON.stringify(receiver.received)).not.toContain(made.key);
     },
     SLOW,
   );
@@ -112,7 +101,7 @@ describe('CLI actions in the audit log and webhooks', () => {
       expect((await auditRows('key.rotated'))[0]).toMatchObject({ actor: 'cli', target: 'openai' });
       const admin = (await auditRows('admin.action')).filter((r) => r.actor === 'cli').map((r) => JSON.parse(r.details ?? '{}') as { action: string });
       expect(admin.map((d) => d.action)).toEqual(expect.arrayContaining(['user.created', 'ip_rule.added']));
-      await vi.waitFor(() => expect(received.map((d) => d.type)).toEqual(expect.arrayContaining(['key.revoked', 'key.rotated'])), DELIVERED);
+      await vi.waitFor(() => expect(receiver.events().map((d) => d.type)).toEqual(expect.arrayContaining(['key.revoked', 'key.rotated'])), DELIVERED);
       expect((await deliveries('key.rotated'))[0].payload).not.toContain(ROTATED_KEY);
       expect(JSON.stringify(await gw.ctx.store.db.selectFrom('audit_log' as never).selectAll().execute())).not.toContain(ROTATED_KEY);
     },

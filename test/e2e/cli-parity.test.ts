@@ -3,13 +3,12 @@
  * gateway's data directory): webhooks (list, create, test, deliveries, delete), analytics
  * (summary, top, export), threats list, audit query.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordSecret } from '../support/artifacts.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
 const SERVER_KEY = recordSecret('sk-proj-CLIPARITYserverkey0123456789abcdefghij');
@@ -17,9 +16,7 @@ const SLOW = 240_000;
 
 let gw: TestGateway;
 let mock: MockOpenAI;
-let receiver: Server;
-let hookUrl = '';
-let hits = 0;
+let receiver: WebhookReceiver;
 
 function runWith(opts: { stdin?: string; shownOnce?: boolean }, ...args: string[]): Promise<CliResult> {
   return runCli({ dataDir: gw.dataDir, env: { KEYGATE_CONFIG: resolve(gw.dataDir, 'keygate.yaml') }, record: 'cli-parity', ...opts }, ...args);
@@ -36,12 +33,7 @@ function runShownOnce(...args: string[]): Promise<CliResult> {
 
 beforeAll(async () => {
   mock = await startMockOpenAI();
-  receiver = createServer((req, res) => {
-    hits += 1;
-    req.resume().on('end', () => res.writeHead(200).end());
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  receiver = await startWebhookReceiver();
   gw = await startTestGateway({
     label: 'cli-parity',
     env: { KEY_MODE: 'server', OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: mock.url },
@@ -61,17 +53,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.stop();
   await mock?.close();
-  await new Promise((r) => receiver?.close(r));
+  await receiver?.close();
 });
 
 describe('keygate webhooks', () => {
   it(
     'creates (secret once), lists, test-fires, shows deliveries and deletes',
     async () => {
-      const bad = await run('webhooks', 'create', '--url', hookUrl, '--events', 'nope');
+      const bad = await run('webhooks', 'create', '--url', receiver.url, '--events', 'nope');
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toContain('--events');
-      const made = await runShownOnce('webhooks', 'create', '--url', hookUrl, '--events', 'key.created,rate_limited');
+      const made = await runShownOnce('webhooks', 'create', '--url', receiver.url, '--events', 'key.created,rate_limited');
       expect(made.code, made.stderr).toBe(0);
       const secret = /whsec_[A-Za-z0-9_-]{43}/.exec(made.stdout)?.[0];
       expect(secret).toBeDefined();
@@ -83,7 +75,7 @@ describe('keygate webhooks', () => {
       const fired = await run('webhooks', 'test', id);
       expect(fired.code, fired.stderr).toBe(0);
       expect(JSON.parse(fired.stdout)).toMatchObject({ event: 'webhook.test', status: 'succeeded' });
-      expect(hits).toBe(1);
+      expect(receiver.received).toHaveLength(1);
       const log = JSON.parse((await run('webhooks', 'deliveries', id)).stdout) as { data: Array<{ event: string }>; nextCursor: string | null };
       expect(log.data.map((d) => d.event)).toEqual(['webhook.test']);
       expect((await run('webhooks', 'delete', id)).code).toBe(0);

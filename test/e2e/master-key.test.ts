@@ -5,8 +5,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +16,7 @@ import { verifyWebhookSignature } from '../../src/usage/webhooks/index.js';
 import { logSink, recordOutput, recordSecret } from '../support/artifacts.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { startTestGateway } from '../support/gateway.js';
+import { startWebhookReceiver } from '../support/webhook-receiver.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 import { warnSkip } from '../support/skip-log.js';
 
@@ -114,17 +113,8 @@ describe('master-key rotate under running gateways', { timeout: 240_000 }, () =>
   it('webhook deliveries and split keys keep working; enc: values keep master.key.previous until re-encrypted', async () => {
     const oldMaster = recordSecret(generateMasterKey());
     const userKey = recordSecret(`sk-proj-${randomBytes(24).toString('base64url')}`);
-    const received: Array<{ body: string; signature: string | undefined }> = [];
-    const receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        received.push({ body, signature: req.headers['x-keygate-signature'] as string | undefined });
-        res.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const receiver = await startWebhookReceiver();
+    const { received, url: hookUrl } = receiver;
     const base = { KEY_MODE: 'server', OPENAI_API_KEY: PROVIDER_KEY, OPENAI_BASE_URL: mock.url };
     const gw = await startTestGateway({ label: 'mk-rotate-a', env: { ...base, KEYGATE_MASTER_KEY: oldMaster }, config: { webhooks: { allowPrivateTargets: true, allowHttp: true } } });
     const dataDir = gw.dataDir;
@@ -198,7 +188,7 @@ describe('master-key rotate under running gateways', { timeout: 240_000 }, () =>
     } finally {
       for (const o of others) await o.close();
       await gw.stop();
-      await new Promise<void>((r) => receiver.close(() => r()));
+      await receiver.close();
     }
   });
 });

@@ -17,6 +17,7 @@ import { verifyWebhookSignature } from '../../src/usage/webhooks/index.js';
 import { openStore } from '../../src/store/connect.js';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
 import { runCli } from '../support/cli.js';
+import { startWebhookReceiver } from '../support/webhook-receiver.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
@@ -257,17 +258,9 @@ describe('hot rotation and the admin API', { timeout: 120_000 }, () => {
   });
 
   it('the admin API lists ids and states, rotates (an audit row and a key.rotated webhook), and never returns key material', async () => {
-    const received: Array<{ body: string; signature: string | undefined }> = [];
-    const receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        received.push({ body, signature: req.headers['x-keygate-signature'] as string | undefined });
-        res.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    const hook = await gw.ctx.ops.webhooks.endpoints.create({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, events: ['key.rotated'] });
+    const receiver = await startWebhookReceiver();
+    const { received } = receiver;
+    const hook = await gw.ctx.ops.webhooks.endpoints.create({ url: receiver.url, events: ['key.rotated'] });
     recordSecret(hook.secret);
 
     const viaApi = newKey();
@@ -295,7 +288,7 @@ describe('hot rotation and the admin API', { timeout: 120_000 }, () => {
     expect(verifyWebhookSignature(delivered!.signature, delivered!.body, hook.secret)).toBe(true);
     expect(JSON.parse(delivered!.body)).toMatchObject({ type: 'key.rotated' });
     expectNoKey(delivered!.body, viaApi, oldKey);
-    await new Promise<void>((r) => receiver.close(() => r()));
+    await receiver.close();
     expect((await chat(gw)).status).toBe(200);
     expect(mock.last().headers.authorization).toBe(bearer(viaApi));
 
