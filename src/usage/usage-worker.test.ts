@@ -76,6 +76,7 @@ describe('SQLite usage worker', () => {
     const { store, sink, stops } = await setup();
     expect(await sink.started()).toBe('worker');
     const writer = new UsageWriter(sink, { flushIntervalMs: 60_000, batchSize: 1000 });
+    expect(writer.sinkMode).toBe('worker');
     const before = dataVersion(store);
     for (const r of records(50)) writer.record(r);
     await writer.flush();
@@ -117,7 +118,7 @@ describe('SQLite usage worker', () => {
     await sink.worker.terminate();
     await flushed;
     expect(count(store)).toBe(2000);
-    expect(sink.mode).toBe('event-loop');
+    expect(writer.sinkMode).toBe('event-loop');
     expect(stops).toHaveLength(1);
     for (const r of records(5)) writer.record(r);
     await writer.flush();

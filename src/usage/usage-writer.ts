@@ -10,6 +10,8 @@ import type { RequestRecord } from '../store/repositories/requests.js';
 export interface UsageSink {
   insertMany(records: readonly RequestRecord[]): Promise<void>;
   close?(): Promise<void>;
+  /** The usage worker's state ('starting', 'worker', 'event-loop'), for /readyz. */
+  readonly mode?: string;
 }
 
 export interface UsageWriterOptions {
@@ -36,6 +38,11 @@ export class UsageWriter {
       this.#timer = setTimeout(() => void this.flush(), this.opts.flushIntervalMs);
       this.#timer.unref();
     }
+  }
+
+  /** Where batches are written: the worker's state, or undefined for the repository itself. */
+  get sinkMode(): string | undefined {
+    return this.repo.mode;
   }
 
   get pending(): number {
