@@ -4,7 +4,8 @@
  * fixed folds, full-batch optimisation from zero weights, no randomness.
  *
  * Trained ONLY on the training split: real-corpus train entries (see real-corpus.ts for the
- * written split rule) and the in-house corpora minus their held-out sets (`held_out`,
+ * written split rule; not the benign tool descriptions, which the classifier never scores)
+ * and the in-house corpora minus their held-out sets (`held_out`,
  * `held_out_benign`, public.json `test`). Encoded samples (`obfuscated`) are left out: the
  * scanner decodes those layers and scores the decoded text. Hyper-parameters and the decision
  * threshold are chosen by 5-fold cross-validation inside the training split; the held-out split
@@ -58,14 +59,19 @@ function trainingTexts(): { attacks: Text[]; benign: Text[]; counts: Record<stri
     .filter(([k]) => k !== 'held_out_benign')
     .flatMap(([, l]) => l.map((text) => ({ text, asTool: false })));
   const real_ = (e: { text: string; asTool?: boolean }) => ({ text: e.text, asTool: e.asTool === true });
+  // Benign tool descriptions are left out: the scanner never runs the classifier on a tool
+  // description (scan-text.ts), so they would only tighten its threshold for text it never
+  // scores. Injection texts stay, whatever channel they were sent in (the same text can arrive
+  // as a tool result).
+  const scored = (e: { via?: string }) => e.via !== 'tool_definition';
   const attacks = [...real.attacks.map(real_), ...inhouseAttacks, ...pub.train.map((e) => ({ text: e.text, asTool: false }))];
-  const benign = [...real.benign.map(real_), ...inhouseBenign];
+  const benign = [...real.benign.filter(scored).map(real_), ...inhouseBenign];
   return {
     attacks,
     benign,
     counts: {
       realAttacks: real.attacks.length,
-      realBenign: real.benign.length,
+      realBenign: real.benign.filter(scored).length,
       inhouseAttacks: inhouseAttacks.length,
       publicStyleAttacks: pub.train.length,
       inhouseBenign: inhouseBenign.length,

@@ -26,7 +26,7 @@ export interface ScanTextOptions {
   exfil?: ExfilOptions;
   /** Decode nested encodings (default true) up to this depth (default 2). */
   decodeDepth?: number;
-  /** Run the trained injection classifier on text scanned for injection (default true). */
+  /** Run the trained injection classifier on text scanned for injection (default true; never on tool descriptions). */
   classifier?: boolean;
 }
 
@@ -156,7 +156,10 @@ function hiddenTagText(text: string, ctx: Ctx, bonus: number): void {
 }
 
 export function scanText(text: string, opts: ScanTextOptions = {}): Finding[] {
-  const ctx: Ctx = { path: opts.path ?? 'text', out: [], classifier: opts.classifier !== false };
+  // Tool descriptions get the patterns only: they come with the app (or its MCP servers) on every
+  // request, so a classifier false positive there would block the app outright, and the model
+  // has seen few benign ones.
+  const ctx: Ctx = { path: opts.path ?? 'text', out: [], classifier: opts.classifier !== false && opts.source !== 'tool_definition' };
   if (text.length === 0) return ctx.out;
   const answer = opts.direction === 'answer';
   const source = opts.source ?? (answer ? 'assistant' : 'user');
