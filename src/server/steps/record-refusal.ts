@@ -10,7 +10,7 @@ import { redactText } from '../../core/redact.js';
 import { isRecord } from '../../providers/_shared/translate.js';
 import { errorTypeOf } from '../../usage/metrics.js';
 import type { GatewayContext } from '../context.js';
-import { callerColumns } from './record-call.js';
+import { usageRecord } from './record-call.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -61,25 +61,26 @@ export function makeRefusalRecorder(ctx: GatewayContext, nativeIds: ReadonlySet<
     // Counted like every call: the request, its status class, and the error's type.
     ctx.metrics.observeRequest({ provider: target.provider, model: `${target.provider}/${target.model}`, endpoint: target.endpoint, status: reply.statusCode, gatewayMs: reply.elapsedTime });
     ctx.metrics.error(errorTypeOf(reply.statusCode, code, req.errorType));
-    ctx.usage.record({
-      ...callerColumns(req),
-      provider: target.provider,
-      model: target.model,
-      endpoint: target.endpoint,
-      status: reply.statusCode,
-      latency_ms: Math.round(reply.elapsedTime),
-      // Nothing was sent upstream: no tokens, no cost.
-      prompt_tokens: null,
-      completion_tokens: null,
-      total_tokens: null,
-      cost_micros: 0,
-      price_known: 1,
-      usage_estimated: 0,
-      stream: isRecord(req.body) && req.body.stream === true ? 1 : 0,
-      custody: 'none',
-      split_key_id: null,
-      error_code: code,
-    });
+    ctx.usage.record(
+      usageRecord(req, {
+        provider: target.provider,
+        model: target.model,
+        endpoint: target.endpoint,
+        status: reply.statusCode,
+        latency_ms: Math.round(reply.elapsedTime),
+        // Nothing was sent upstream: no tokens, no cost.
+        prompt_tokens: null,
+        completion_tokens: null,
+        total_tokens: null,
+        cost_micros: 0,
+        price_known: 1,
+        usage_estimated: 0,
+        stream: isRecord(req.body) && req.body.stream === true ? 1 : 0,
+        custody: 'none',
+        split_key_id: null,
+        error_code: code,
+      }),
+    );
   };
 }
 
