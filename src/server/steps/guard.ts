@@ -272,6 +272,11 @@ export class AnswerStream {
     return out;
   }
 
+  /** Whether end() ran: the stream is over, nothing more is held or recorded. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
   /** End of stream: records what was found (once). Call after flushing. */
   end(): void {
     if (this.#ended || !this.policy.enabled) return;
@@ -349,7 +354,9 @@ export class OpenAIChunkGuard implements ChunkGuard {
     return k;
   }
 
+  /** Releases what is still held and records the stream's findings; a second call returns nothing. */
   end(): ChatCompletionChunk[] {
+    if (this.s.ended) return [];
     const out: ChatCompletionChunk[] = [];
     if (this.#last) for (const [key, held] of this.s.flushAll()) out.push(heldChunk(this.#last, key, held));
     this.s.end();
