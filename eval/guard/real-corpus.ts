@@ -96,3 +96,26 @@ export function loadRealCorpus(): RealCorpus {
   cached = out;
   return out;
 }
+
+export interface NearMissEntry {
+  text: string;
+  group: string;
+  position: number;
+  /** Fixed split (only the lead's probe lines, known before the corpus: always train). */
+  split?: 'train';
+}
+
+/**
+ * `near-miss.json`: ordinary app prompts in attack vocabulary (all benign), split by the
+ * written rule (corpora/README.md): position in its group divisible by 3 -> train, else test;
+ * entries with a fixed `split` are train.
+ */
+export function loadNearMiss(): { train: Labelled[]; test: Labelled[] } {
+  const all = load<{ benign: NearMissEntry[] }>('near-miss.json').benign;
+  const out: { train: Labelled[]; test: Labelled[] } = { train: [], test: [] };
+  for (const e of all) {
+    const entry: Labelled = { text: e.text, source: 'near-miss (own)', group: e.group };
+    (e.split === 'train' || isTrainPosition(e.position) ? out.train : out.test).push(entry);
+  }
+  return out;
+}
