@@ -78,7 +78,8 @@ describe('keygate init and keys', () => {
   it('secrets encrypt prints an enc: value the gateway opens (and Python opens)', async () => {
     const plain = recordSecret('sk-proj-CLIencrypted0123456789abcdefghijkl');
     const masterKey = recordSecret(generateMasterKey());
-    const r = await run(['secrets', 'encrypt', plain], { ...env, KEYGATE_MASTER_KEY: masterKey });
+    // Its answer is the enc: value, which the gateway below records as a secret (it is a key variable): stderr only.
+    const r = await run(['secrets', 'encrypt', plain], { ...env, KEYGATE_MASTER_KEY: masterKey }, true);
     expect(r.code).toBe(0);
     const enc = r.stdout.trim();
     expect(enc).toMatch(/^enc:gAAAAA[A-Za-z0-9_=-]+$/);

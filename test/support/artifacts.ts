@@ -8,7 +8,9 @@ import { appendFileSync, mkdirSync, createWriteStream, type WriteStream } from '
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 
-export const ARTIFACTS_DIR = resolve(import.meta.dirname, '..', '..', '.test-artifacts');
+// KEYGATE_TEST_ARTIFACTS names another folder, so that runs going on at the same time (global-setup
+// empties the folder at the start of each) do not wipe each other's; the leak scan reads the same one.
+export const ARTIFACTS_DIR = process.env.KEYGATE_TEST_ARTIFACTS ? resolve(process.env.KEYGATE_TEST_ARTIFACTS) : resolve(import.meta.dirname, '..', '..', '.test-artifacts');
 const LOGS = join(ARTIFACTS_DIR, 'logs');
 const OUTPUTS = join(ARTIFACTS_DIR, 'outputs');
 
