@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultGuardPolicy, evaluate, scanRequest, type GuardPolicy, type ShieldSwitches } from '../../src/guard/index.js';
-import { grams8, loadRealCorpus, overlap, type Labelled } from './real-corpus.js';
+import { grams8, loadNearMiss, loadRealCorpus, overlap, type Labelled } from './real-corpus.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const load = <T>(name: string): T => JSON.parse(readFileSync(join(here, 'corpora', name), 'utf8')) as T;
@@ -59,6 +59,8 @@ export interface EvalReport {
   classifierAlone: { realTest: Rate; realTestBenign: Rate; realTestBenignReported: Rate };
   /** Held-out recall and FP if prompt_injection blocked at other risk levels (descriptive: the default stays 70). */
   sweep: Array<{ blockAt: number; recall: Rate; fp: Rate }>;
+  /** Own-written benign app prompts in attack vocabulary (near-miss.json): any block is a false positive. */
+  nearMiss: { train: Rate; test: Rate; trainPatternsOnly: Rate; testPatternsOnly: Rate; testByGroup: Rate[] };
   /** Real entries dropped as duplicates by the corpus rule. */
   realDropped: number;
 }
@@ -113,6 +115,7 @@ export function runEval(): EvalReport {
     const g = grams8(i.text);
     return trainGrams.every((t) => overlap(g, t) <= 0.5);
   });
+  const nm = loadNearMiss();
   const inj = load<Record<string, Labelled[]>>('injection.json');
   const injection = Object.entries(inj).map(([family, items]) =>
     rate(family, items.map((i) => i.text), (t) => blocked(t, family === 'indirect_injection')),
@@ -163,6 +166,13 @@ export function runEval(): EvalReport {
       recall: rateLabelled(`held out, block at ${blockAt}`, real.test.attacks, blockedAt(blockAt)),
       fp: rateLabelled(`held-out benign, block at ${blockAt}`, real.test.benign, blockedAt(blockAt)),
     })),
+    nearMiss: {
+      train: rateLabelled('near-miss benign (train)', nm.train, blockedItem),
+      test: rateLabelled('near-miss benign (held out)', nm.test, blockedItem),
+      trainPatternsOnly: rateLabelled('near-miss benign (train), patterns only', nm.train, blockedByPatterns),
+      testPatternsOnly: rateLabelled('near-miss benign (held out), patterns only', nm.test, blockedByPatterns),
+      testByGroup: byGroup(nm.test, blockedItem),
+    },
     realDropped: real.dropped.length,
   };
 }
@@ -204,6 +214,9 @@ export function formatReport(r: EvalReport): string {
   line2('classifier alone: held-out attacks', pct(r.classifierAlone.realTest.rate), String(r.classifierAlone.realTest.total));
   line2('classifier alone: held-out benign FP', pct(r.classifierAlone.realTestBenign.rate), String(r.classifierAlone.realTestBenign.total));
   line2('classifier reports (>= 50, logged): benign', pct(r.classifierAlone.realTestBenignReported.rate), String(r.classifierAlone.realTestBenignReported.total));
+  line2('NEAR-MISS app prompts FP: train', pair(r.nearMiss.train, r.nearMiss.trainPatternsOnly), String(r.nearMiss.train.total));
+  line2('NEAR-MISS app prompts FP: held out', pair(r.nearMiss.test, r.nearMiss.testPatternsOnly), String(r.nearMiss.test.total));
+  for (const g of r.nearMiss.testByGroup) line2(`  held out FP: ${g.name}`, `${g.hits} of ${g.total}`, String(g.total));
   rows.push('', 'Held out, if prompt_injection blocked at another risk (descriptive; the default is 70):');
   for (const w of r.sweep) rows.push(`  block at ${w.blockAt}: recall ${pct(w.recall.rate)} (${w.recall.hits}/${w.recall.total}), benign FP ${pct(w.fp.rate)} (${w.fp.hits}/${w.fp.total})`);
   return rows.join('\n');
