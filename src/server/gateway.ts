@@ -53,6 +53,8 @@ export interface StartOptions extends LoadOptions {
   keyReader?: KeyReader;
   extraAdapters?: readonly ProviderAdapter[];
   listen?: boolean;
+  /** How often stored shield policies changed by other replicas are looked for (default 5 s). */
+  policyWatchMs?: number;
 }
 
 export interface RunningGateway {
@@ -158,7 +160,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   // The shield's policies: config overrides now, stored ones (admin API) loaded and watched.
   const guardPolicies = new GuardPolicyBook(config.guard, config.guardPolicies);
   await reloadStoredPolicies(guardPolicies, repos.guardPolicies, logger);
-  const stopPolicyWatch = watchStoredPolicies(guardPolicies, repos.guardPolicies, logger);
+  const stopPolicyWatch = watchStoredPolicies(guardPolicies, repos.guardPolicies, logger, opts.policyWatchMs);
   const ctx: GatewayContext = {
     config,
     dataDir: loaded.dataDir,

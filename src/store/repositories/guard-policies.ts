@@ -1,4 +1,5 @@
 /** The shield's stored policy overrides (admin API); config overrides are not stored here. */
+import { createHash } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Store } from '../connect.js';
 import type { GuardPoliciesTable } from '../schema.js';
@@ -31,12 +32,14 @@ export class GuardPolicyRepository {
     return Number(r.numDeletedRows) > 0;
   }
 
-  /** A cheap change marker: the newest update time and the row count. */
+  /**
+   * A change marker over every row's content: a newest-time-and-count marker missed a replace
+   * by a replica whose clock is behind (neither moved). Overrides are few; a digest is cheap.
+   */
   async version(): Promise<string> {
-    const r = await this.store.db
-      .selectFrom('guard_policies')
-      .select((eb) => [eb.fn.max('updated_at').as('latest'), eb.fn.countAll().as('n')])
-      .executeTakeFirst();
-    return `${String(r?.latest ?? 0)}:${String(r?.n ?? 0)}`;
+    const rows = await this.store.db.selectFrom('guard_policies').select(['scope', 'subject', 'policy', 'updated_at']).orderBy('scope').orderBy('subject').execute();
+    const digest = createHash('sha256');
+    for (const r of rows) digest.update(JSON.stringify([r.scope, r.subject, r.policy, String(r.updated_at)]));
+    return `${rows.length}:${digest.digest('hex')}`;
   }
 }
