@@ -45,6 +45,11 @@ export class UsageWriter {
     return this.repo.mode;
   }
 
+  /** The sink itself (the usage worker on SQLite with a file), for tests and /readyz. */
+  get sink(): UsageSink {
+    return this.repo;
+  }
+
   get pending(): number {
     return this.#pending.length;
   }

@@ -4,10 +4,11 @@
  * it can call. /healthz stays 200: the process is alive.
  */
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { POSTGRES_URL, createTempDatabase, postgresAvailable } from '../support/services.js';
+import type { UsageWorkerSink } from '../../src/usage/usage-worker-sink.js';
 
 const pgUp = await postgresAvailable();
 
@@ -99,6 +100,26 @@ describe('/readyz with no usable provider', () => {
     } finally {
       await gw.stop();
       await first.stop();
+    }
+  });
+});
+
+describe('/readyz and the SQLite usage worker', () => {
+  it('names the worker while it writes, and says degraded (still 200) once it has stopped and batches go to the event loop', async () => {
+    const gw = await startTestGateway({ label: 'readiness-usage-worker', env: { KEY_MODE: 'passthrough' } });
+    try {
+      const sink = gw.ctx.usage.sink as UsageWorkerSink;
+      expect(await sink.started()).toBe('worker');
+      const up = await ready(gw);
+      expect(up.status).toBe(200);
+      expect(up.body.checks.usage).toEqual({ ok: true, detail: 'usage worker: worker' });
+      await sink.worker.terminate();
+      await vi.waitFor(() => expect(gw.ctx.usage.sinkMode).toBe('event-loop'));
+      const down = await ready(gw);
+      expect(down.status).toBe(200);
+      expect(down.body.checks.usage.detail).toMatch(/^degraded: the usage worker stopped/);
+    } finally {
+      await gw.stop();
     }
   });
 });

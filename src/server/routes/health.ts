@@ -22,6 +22,9 @@ export async function healthRoutes(app: FastifyInstance, ctx: GatewayContext): P
     checks.secrets = secrets.healthy
       ? { ok: true, detail: `${secrets.backend} backend` }
       : { ok: true, detail: `degraded: the ${secrets.backend} backend is failing since ${secrets.staleSince ?? 'now'}; the last good keys are still served (${secrets.lastError ?? 'unknown error'})` };
+    // A usage worker that stopped is reported, not fatal: its batches are written on the event loop.
+    const sink = ctx.usage.sinkMode;
+    if (sink) checks.usage = { ok: true, detail: sink === 'event-loop' ? 'degraded: the usage worker stopped; usage batches are written on the event loop' : `usage worker: ${sink}` };
     const ok = Object.values(checks).every((c) => c.ok);
     reply.code(ok ? 200 : 503);
     return { status: ok ? 'ready' : 'not_ready', checks };
