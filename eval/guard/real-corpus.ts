@@ -119,3 +119,27 @@ export function loadNearMiss(): { train: Labelled[]; test: Labelled[] } {
   }
   return out;
 }
+
+/**
+ * `benign-train.json`: public benign text used ONLY to train the classifier (never reported as
+ * held out). An entry is dropped when it duplicates (the rule of real-more.json) any entry of
+ * real.json, real-more.json or near-miss.json, so no held-out text reaches training this way.
+ */
+export function loadBenignTrain(): { kept: Labelled[]; dropped: Labelled[] } {
+  const real = loadRealCorpus();
+  const nm = loadNearMiss();
+  const seen = [...real.train.attacks, ...real.train.benign, ...real.test.attacks, ...real.test.benign, ...real.test.semantic, ...nm.train, ...nm.test].map((e) => ({
+    k: key(e.text).slice(0, 120),
+    g: grams8(e.text),
+  }));
+  const out: { kept: Labelled[]; dropped: Labelled[] } = { kept: [], dropped: [] };
+  for (const e of load<{ benign: Array<{ text: string; group: string }> }>('benign-train.json').benign) {
+    const entry: Labelled = { text: e.text, source: 'benign-train', group: e.group };
+    if (duplicates(e.text, seen)) out.dropped.push(entry);
+    else {
+      seen.push({ k: key(e.text).slice(0, 120), g: grams8(e.text) });
+      out.kept.push(entry);
+    }
+  }
+  return out;
+}

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { featuresOf, ngramHash, windows } from '../../src/guard/detectors/classifier.js';
 import { defaultGuardPolicy, evaluate, scanRequest } from '../../src/guard/index.js';
 import { normalizeText } from '../../src/guard/normalize.js';
-import { loadRealCorpus } from './real-corpus.js';
+import { loadBenignTrain, loadNearMiss, loadRealCorpus } from './real-corpus.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const load = <T>(name: string): T => JSON.parse(readFileSync(join(here, 'corpora', name), 'utf8')) as T;
@@ -28,8 +28,8 @@ interface Doc {
   text: string;
   /** Blocked by the pattern detectors alone: the classifier only has to add to these. */
   patterns: boolean;
-  /** Each window: feature indices (with repeats) and the 1/sqrt(count) scale. */
-  windows: Array<{ idx: Int32Array; scale: number }>;
+  /** Each window: its distinct feature indices, its feature count and the 1/sqrt(count + smoothing) scale. */
+  windows: Array<{ idx: Int32Array; count: number; scale: number }>;
   fold: number;
 }
 
@@ -41,6 +41,12 @@ const ITERATIONS = 400;
 const LEARNING_RATE = 0.05;
 /** L2 strengths tried by cross-validation. */
 const LAMBDAS = [1e-6, 1e-5, 1e-4, 1e-3];
+/**
+ * Smoothing counts tried by cross-validation: added to a window's feature count before the
+ * square root, so a text of a few tokens cannot score high on a few heavy n-grams (a one-token
+ * test prompt, "SECRET-PROMPT-TEXT", scored 89 with 0). A typical word has ~5 features.
+ */
+const SMOOTHINGS = [0, 10, 25, 50, 100, 200];
 
 interface Text {
   text: string;
@@ -65,7 +71,12 @@ function trainingTexts(): { attacks: Text[]; benign: Text[]; counts: Record<stri
   // as a tool result).
   const scored = (e: { via?: string }) => e.via !== 'tool_definition';
   const attacks = [...real.attacks.map(real_), ...inhouseAttacks, ...pub.train.map((e) => ({ text: e.text, asTool: false }))];
-  const benign = [...real.benign.filter(scored).map(real_), ...inhouseBenign];
+  // More benign training text (issue 6): the near-miss train half (ordinary app prompts in attack
+  // vocabulary, including the one-token smoke-test prompts) and public benign text used only for
+  // training (benign-train.json, duplicates of any corpus entry dropped).
+  const nearMiss = loadNearMiss().train.map(real_);
+  const publicBenign = loadBenignTrain().kept.map(real_);
+  const benign = [...real.benign.filter(scored).map(real_), ...inhouseBenign, ...nearMiss, ...publicBenign];
   return {
     attacks,
     benign,
@@ -75,6 +86,8 @@ function trainingTexts(): { attacks: Text[]; benign: Text[]; counts: Record<stri
       inhouseAttacks: inhouseAttacks.length,
       publicStyleAttacks: pub.train.length,
       inhouseBenign: inhouseBenign.length,
+      nearMissBenign: nearMiss.length,
+      publicBenignTrainOnly: publicBenign.length,
     },
   };
 }
@@ -105,7 +118,7 @@ function featurise(text: string, label: 0 | 1, fold: number, asTool: boolean): D
       tf.hashes[t].forEach((h, k) => distinct.add(index(h, tf.texts[t][k])));
       count += tf.hashes[t].length;
     }
-    return { idx: Int32Array.from(distinct), scale: 1 / Math.sqrt(count) };
+    return { idx: Int32Array.from(distinct), count, scale: 1 / Math.sqrt(count) };
   });
   return { label, text, windows: wins, fold, patterns: blockedByPatterns(text, asTool) };
 }
@@ -198,8 +211,14 @@ function thresholdFor(benign: Array<{ z: number; patterns: boolean }>, fp: numbe
   return Math.max(0, t);
 }
 
+/** Sets every window's scale for a smoothing count (as bestWindow scores). */
+function smooth(docs: Doc[], smoothing: number): void {
+  for (const d of docs) for (const w of d.windows) w.scale = 1 / Math.sqrt(w.count + smoothing);
+}
+
 interface CvResult {
   lambda: number;
+  smoothing: number;
   threshold: number;
   /** Cross-validated recall of patterns or classifier, at FP targets of 1, 2 and 3%. */
   recalls: number[];
@@ -211,7 +230,8 @@ interface CvResult {
 
 const FP_TARGETS = [0.01, 0.02, 0.03];
 
-function crossValidate(docs: Doc[], lambda: number, dims: number): CvResult {
+function crossValidate(docs: Doc[], lambda: number, smoothing: number, dims: number): CvResult {
+  smooth(docs, smoothing);
   const oof = new Map<Doc, number>();
   for (let k = 0; k < FOLDS; k++) {
     const f = prune(fit(docs.filter((d) => d.fold !== k), lambda, dims));
@@ -239,6 +259,7 @@ function crossValidate(docs: Doc[], lambda: number, dims: number): CvResult {
   }
   return {
     lambda,
+    smoothing,
     threshold,
     recalls,
     alone,
@@ -256,16 +277,18 @@ function main(): void {
     if (ngramHash(vocabText[j]) !== vocabHash[j]) throw new Error(`hash mismatch for ${JSON.stringify(vocabText[j])}`);
   }
   console.log(`training texts: ${attacks.length} attacks, ${benign.length} benign; ${dims} distinct features (words, bigrams, char 4-grams)`);
-  const grid = LAMBDAS.map((lambda) => crossValidate(docs, lambda, dims));
+  const grid = SMOOTHINGS.flatMap((smoothing) => LAMBDAS.map((lambda) => crossValidate(docs, lambda, smoothing, dims)));
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   for (const r of grid) {
-    console.log(`  cv lambda=${r.lambda}: classifier alone ${r.alone.map(pct).join(' / ')}, with patterns ${r.recalls.map(pct).join(' / ')} at fp 1/2/3%; threshold z=${r.threshold.toFixed(3)}: classifier alone ${pct(r.classifierOnly)} at fp ${pct(r.fpRate)}`);
+    console.log(`  cv smoothing=${r.smoothing} lambda=${r.lambda}: classifier alone ${r.alone.map(pct).join(' / ')}, with patterns ${r.recalls.map(pct).join(' / ')} at fp 1/2/3%; threshold z=${r.threshold.toFixed(3)}: classifier alone ${pct(r.classifierOnly)} at fp ${pct(r.fpRate)}`);
   }
   // Best mean cross-validated recall of the classifier alone over the FP targets (the patterns
   // were written from these training texts, so their part of the union is in-sample and says
-  // little about the model); on a tie the stronger regularisation.
+  // little about the model); on a tie the stronger regularisation, then the larger smoothing.
   const mean = (r: CvResult) => r.alone.reduce((a, b) => a + b, 0) / r.alone.length;
-  const best = grid.reduce((a, c) => (mean(c) > mean(a) || (mean(c) === mean(a) && c.lambda > a.lambda) ? c : a));
+  const better = (c: CvResult, a: CvResult) => mean(c) > mean(a) || (mean(c) === mean(a) && (c.lambda > a.lambda || (c.lambda === a.lambda && c.smoothing > a.smoothing)));
+  const best = grid.reduce((a, c) => (better(c, a) ? c : a));
+  smooth(docs, best.smoothing);
   const model = prune(fit(docs, best.lambda, dims));
   const weights: Array<[string, number]> = [];
   for (let j = 0; j < dims; j++) if (model.w[j] !== 0) weights.push([vocabText[j], Math.round(model.w[j] * 1e4) / 1e4]);
@@ -276,12 +299,13 @@ function main(): void {
     `// Generated by \`npm run train:guard\` (eval/guard/train.ts): do not edit by hand.
 // Logistic regression over words, word bigrams and character 4-grams of normalised text (see classifier.ts).
 // Trained on the training split only: ${JSON.stringify(counts)}.
-// 5-fold cross-validation inside the training split, lambda=${best.lambda}, threshold z=${best.threshold.toFixed(4)}:
+// 5-fold cross-validation inside the training split, lambda=${best.lambda}, smoothing=${best.smoothing}, threshold z=${best.threshold.toFixed(4)}:
 // the classifier alone flags ${pct(best.classifierOnly)} of training attacks and ${pct(best.fpRate)} of benign training texts
 // (out of fold); with the patterns, ${pct(best.recalls[0])} of the attacks are blocked (the patterns are in-sample there).
 // The ${weights.length} largest weights are kept; positive ones point to an attack.
-export const MODEL: { bias: number; threshold: number; weights: Record<string, number> } = {
+export const MODEL: { bias: number; threshold: number; smoothing: number; weights: Record<string, number> } = {
   bias: ${Math.round(model.b * 1e4) / 1e4},
+  smoothing: ${best.smoothing},
   threshold: ${Math.round(best.threshold * 1e4) / 1e4},
   weights: {
 ${body}
@@ -289,7 +313,7 @@ ${body}
 };
 `,
   );
-  console.log(`chosen lambda=${best.lambda}, threshold z=${best.threshold.toFixed(4)}; wrote ${weights.length} weights to ${OUT}`);
+  console.log(`chosen lambda=${best.lambda}, smoothing=${best.smoothing}, threshold z=${best.threshold.toFixed(4)}; wrote ${weights.length} weights to ${OUT}`);
   console.log(`top attack n-grams: ${weights.slice(0, 25).map(([k]) => k).join(', ')}`);
   console.log(`top benign n-grams: ${weights.slice(-15).map(([k]) => k).join(', ')}`);
 }

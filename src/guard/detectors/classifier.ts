@@ -8,8 +8,11 @@
  *
  * A text is scored in windows of WINDOW tokens, STRIDE apart, and the best window wins, so an
  * injection buried in a long document is not diluted by the text around it. A window's score is
- * bias + (sum of the weights of the distinct features present) / sqrt(number of features), so
- * repeating a sentence does not inflate it.
+ * bias + (sum of the weights of the distinct features present) / sqrt(number of features +
+ * SMOOTHING), so repeating a sentence does not inflate it, and a text of one or two tokens
+ * ("SECRET-PROMPT-TEXT") cannot reach the block level on the strength of a few heavy n-grams:
+ * the smoothing count (chosen by cross-validation, stored in the model) pulls short texts
+ * toward the bias.
  *
  * Linear in the input and allocation-free per call: one pass tokenises, hashes every feature and
  * looks it up in an open-addressing table (typed arrays); each token is visited once more per
@@ -129,6 +132,8 @@ export function windows(n: number): Array<[number, number]> {
 export class WeightTable {
   readonly bias: number;
   readonly threshold: number;
+  /** Added to a window's feature count before the square root (see the module comment). */
+  readonly smoothing: number;
   readonly size: number;
   private readonly keys: Uint32Array;
   private readonly used: Uint8Array;
@@ -137,7 +142,7 @@ export class WeightTable {
   readonly values: Float64Array;
   private readonly shift: number;
 
-  constructor(bias: number, threshold: number, weights: Iterable<[number, number]>) {
+  constructor(bias: number, threshold: number, weights: Iterable<[number, number]>, smoothing = 0) {
     const entries = [...weights];
     let bits = 4;
     while (1 << bits < entries.length * 2) bits++;
@@ -148,6 +153,7 @@ export class WeightTable {
     this.values = new Float64Array(this.size);
     this.bias = bias;
     this.threshold = threshold;
+    this.smoothing = smoothing;
     for (const [h, w] of entries) {
       let s = this.home(h);
       while (this.used[s] && this.keys[s] !== h) s = (s + 1) & (this.size - 1);
@@ -173,8 +179,8 @@ export class WeightTable {
     return -1;
   }
 
-  static fromNgrams(bias: number, threshold: number, weights: Record<string, number>): WeightTable {
-    return new WeightTable(bias, threshold, Object.entries(weights).map(([k, w]) => [ngramHash(k), w]));
+  static fromNgrams(bias: number, threshold: number, weights: Record<string, number>, smoothing = 0): WeightTable {
+    return new WeightTable(bias, threshold, Object.entries(weights).map(([k, w]) => [ngramHash(k), w]), smoothing);
   }
 }
 
@@ -182,7 +188,7 @@ let compiled: WeightTable | undefined;
 
 /** The committed model, hashed once. */
 export function defaultModel(): WeightTable {
-  compiled ??= WeightTable.fromNgrams(MODEL.bias, MODEL.threshold, MODEL.weights);
+  compiled ??= WeightTable.fromNgrams(MODEL.bias, MODEL.threshold, MODEL.weights, MODEL.smoothing);
   return compiled;
 }
 
@@ -192,6 +198,8 @@ export interface WindowScore {
   /** UTF-16 range of the window in the scanned text. */
   start: number;
   end: number;
+  /** Tokens in the window. */
+  words: number;
 }
 
 // Scratch buffers reused across calls (grown on demand): token ranges, per-token feature counts,
@@ -289,8 +297,8 @@ export function bestWindow(text: string, model: WeightTable = defaultModel()): W
         sum += model.values[slot];
       }
     }
-    const z = model.bias + sum / Math.sqrt(count);
-    if (!best || z > best.z) best = { z, start: tokStart[from], end: tokEnd[to - 1] };
+    const z = model.bias + sum / Math.sqrt(count + model.smoothing);
+    if (!best || z > best.z) best = { z, start: tokStart[from], end: tokEnd[to - 1], words: to - from };
   }
   return best;
 }
@@ -302,6 +310,15 @@ const SCORE_AT_THRESHOLD = 70;
 const POINTS_PER_LOGIT = 10;
 export const MIN_REPORTED = 50;
 const MAX_SCORE = 95;
+/**
+ * Minimum evidence: a text of fewer words than this is never blocked by the classifier alone
+ * (its score is held under the block level; it is still reported and adds to the risk of a
+ * pattern finding). One to three tokens (a smoke-test prompt, a placeholder, a product code)
+ * are too little text for a bag of n-grams. Chosen on the training split: every training attack
+ * of fewer than 9 words is blocked by a pattern, so the cap costs no training recall.
+ */
+export const MIN_WORDS_TO_BLOCK = 4;
+const BELOW_BLOCK = SCORE_AT_THRESHOLD - 1;
 
 export function scoreOf(z: number, threshold: number): number {
   return Math.min(MAX_SCORE, Math.round(SCORE_AT_THRESHOLD + POINTS_PER_LOGIT * (z - threshold)));
@@ -318,6 +335,7 @@ export function classifyInjection(text: string): ClassifierHit | null {
   const model = defaultModel();
   const w = bestWindow(text, model);
   if (!w) return null;
-  const score = scoreOf(w.z, model.threshold);
+  const raw = scoreOf(w.z, model.threshold);
+  const score = w.words < MIN_WORDS_TO_BLOCK ? Math.min(raw, BELOW_BLOCK) : raw;
   return score >= MIN_REPORTED ? { score, start: w.start, end: w.end } : null;
 }
