@@ -143,3 +143,84 @@ export function loadBenignTrain(): { kept: Labelled[]; dropped: Labelled[] } {
   }
   return out;
 }
+
+/** One entry of every corpus the report scores, marked when it is held out (never trained or tuned on). */
+interface EvalEntry {
+  k: string;
+  g: Set<string>;
+  heldOut: boolean;
+}
+
+/** Every text of every corpus `npm run eval:guard` scores (and of benign-train.json), held-out ones marked. */
+function evalEntries(): EvalEntry[] {
+  const real = loadRealCorpus();
+  const nm = loadNearMiss();
+  const inj = load<Record<string, Array<{ text: string }>>>('injection.json');
+  const ben = load<Record<string, string[]>>('benign.json');
+  const pub = load<{ train: Array<{ text: string }>; test: Array<{ text: string }> }>('public.json');
+  const entry = (text: string, heldOut: boolean): EvalEntry => ({ k: key(text), g: grams8(text), heldOut });
+  return [
+    ...[...real.train.attacks, ...real.train.benign, ...real.dropped, ...nm.train, ...pub.train].map((e) => entry(e.text, false)),
+    ...[...real.test.attacks, ...real.test.benign, ...real.test.semantic, ...nm.test, ...pub.test].map((e) => entry(e.text, true)),
+    ...Object.entries(inj).flatMap(([f, l]) => l.map((e) => entry(e.text, f === 'held_out'))),
+    ...Object.entries(ben).flatMap(([f, l]) => l.map((t) => entry(t, f === 'held_out_benign'))),
+    ...loadBenignTrain().kept.map((e) => entry(e.text, false)),
+  ];
+}
+
+/** Shortest key (letters and digits) a containment check uses: below it, a phrase is too common to mean a copy. */
+const CONTAINED_MIN = 24;
+
+/**
+ * Whether a new training text repeats an eval entry. Any entry: the duplicate rule of
+ * real-more.json (same first 120 key characters, or more than half of the new text's 8-grams in
+ * it). A held-out entry, checked explicitly and more strictly so the held-out numbers stay
+ * unseen: also more than half of ITS 8-grams in the new text (a long text wrapping a held-out
+ * one), or either key containing the other (short texts have no 8-grams).
+ */
+function repeatsEval(t: string, entries: EvalEntry[]): 'held_out' | 'eval' | undefined {
+  const k = key(t);
+  const g = grams8(t);
+  let hit: 'eval' | undefined;
+  for (const e of entries) {
+    const same = e.k.slice(0, 120) === k.slice(0, 120) || overlap(g, e.g) > 0.5;
+    if (e.heldOut) {
+      const contained = (e.k.length >= CONTAINED_MIN && k.includes(e.k)) || (k.length >= CONTAINED_MIN && e.k.includes(k));
+      if (same || overlap(e.g, g) > 0.5 || contained) return 'held_out';
+    } else if (same) hit = 'eval';
+  }
+  return hit;
+}
+
+export interface AttackTrain {
+  kept: Labelled[];
+  /** Dropped as repeating a held-out entry, any other eval entry, or an earlier attack-train entry. */
+  dropped: { heldOut: Labelled[]; eval: Labelled[]; self: Labelled[] };
+}
+
+let cachedAttacks: AttackTrain | undefined;
+
+/**
+ * `attack-train.json`: public attack texts used ONLY to train the classifier (never reported).
+ * An entry repeating any eval corpus entry (see repeatsEval) or an earlier entry of the file
+ * (the rule of real-more.json) is dropped, so no held-out text reaches training this way.
+ */
+export function loadAttackTrain(): AttackTrain {
+  if (cachedAttacks) return cachedAttacks;
+  const entries = evalEntries();
+  const seen: Array<{ k: string; g: Set<string> }> = [];
+  const out: AttackTrain = { kept: [], dropped: { heldOut: [], eval: [], self: [] } };
+  for (const e of load<{ attacks: Array<{ text: string; group: string; asTool?: boolean }> }>('attack-train.json').attacks) {
+    const entry: Labelled = { text: e.text, source: 'attack-train', group: e.group, asTool: e.asTool === true };
+    const hit = repeatsEval(e.text, entries);
+    if (hit === 'held_out') out.dropped.heldOut.push(entry);
+    else if (hit === 'eval') out.dropped.eval.push(entry);
+    else if (duplicates(e.text, seen)) out.dropped.self.push(entry);
+    else {
+      seen.push({ k: key(e.text).slice(0, 120), g: grams8(e.text) });
+      out.kept.push(entry);
+    }
+  }
+  cachedAttacks = out;
+  return out;
+}
