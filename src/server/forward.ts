@@ -272,7 +272,10 @@ async function streamBack(
     const blocks = sse.pushRaw(piece);
     for (const block of blocks) {
       // A comment-only block (a keep-alive) is dropped, as before.
-      if (!block.ev || !passEvent(block.ev, block.raw)) untouched = false;
+      const passed = block.ev ? passEvent(block.ev, block.raw) : false;
+      // U+FFFD may stand for bytes that were not UTF-8: the text the shield read then goes
+      // out (re-encoded), never bytes a lenient client could decode otherwise.
+      if (!passed || block.raw.includes('\uFFFD')) untouched = false;
     }
     return untouched && blocks.length > 0 && sse.idle ? piece : null;
   };

@@ -18,7 +18,7 @@ const LEAK = recordSecret('sk-proj-STREAMleakABCDEFGHIJKLMNOPQRSTUV0123456789');
 
 interface Script {
   /** Network pieces, written one by one with a pause between them. */
-  pieces: string[];
+  pieces: Array<string | Buffer>;
   /** Pause between pieces, ms. */
   gapMs?: number;
   /** Keep the connection open after the last piece (for the disconnect test). */
@@ -159,6 +159,24 @@ describe('passthrough of unchanged events', () => {
     }
     expect(text).toBe('Bonjour !');
     expect(finish.at(-1)).toBe('stop');
+  });
+});
+
+describe('bytes that are not UTF-8', () => {
+  it('go out as the text the shield read (U+FFFD), not as the upstream bytes', async () => {
+    const model = 'pt-bad-utf8';
+    const [head, tail] = chunk(model, { content: 'abXYcd' }, 'stop').split('XY');
+    // 0xFF can never occur in UTF-8: a lenient client dropping it would see `abcd`.
+    const bad = Buffer.concat([Buffer.from(`data: ${head}`), Buffer.from([0xff]), Buffer.from(`${tail}\n\n`)]);
+    scripts.set(model, { pieces: [bad, usageChunk(model), 'data: [DONE]\n\n'] });
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.adminKey}` },
+      body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'Hi.' }] }),
+    });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(bytes.includes(0xff)).toBe(false);
+    expect(contentOf(bytes.toString())).toBe('ab\uFFFDcd');
   });
 });
 
