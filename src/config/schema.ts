@@ -8,14 +8,6 @@ import { limitsSchema, timeZoneSchema } from '../limits/schema.js';
 import { guardPolicyOverrideSchema, guardPolicySchema } from '../guard/policy.js';
 import { secretsSchema } from '../keys/config.js';
 
-/**
- * The `guard` section: the shield's default policy plus its switches (src/guard/scan.ts
- * ShieldSwitches), which travel with the policy through per-key merges.
- */
-export const guardConfigSchema = guardPolicySchema.extend({
-  /** The trained prompt-injection classifier (docs/shield.md, "The classifier"); on by default. */
-  classifier: z.boolean({ error: () => 'must be true or false' }).default(true),
-});
 
 const port = z.number().int().min(0).max(65535);
 const ms = z.number().int().positive();
@@ -250,7 +242,7 @@ export const configSchema = z
     /** The shield's default policy (see docs/shield.md): block injection at risk >= 70, redact secrets, log personal data. */
     /** Where provider keys live (default: sealed rows in keygate's database); see docs/key-management.md. */
     secrets: secretsSchema.prefault({}),
-    guard: guardConfigSchema.prefault({}),
+    guard: guardPolicySchema.prefault({}),
     /**
      * Overrides of the shield's policy for keys (by key id), apps (by app id) and route
      * operations (`chat`, `embeddings`, `native:anthropic:messages`...), each merged over

@@ -65,6 +65,8 @@ export const guardPolicySchema = z
       .prefault({}),
     /** Scan system/developer messages for injection too (they are usually written by the app). */
     scanSystemMessages: z.boolean().default(false),
+    /** The trained prompt-injection classifier (docs/shield.md, "The classifier"); on by default. */
+    classifier: z.boolean({ error: () => 'must be true or false' }).default(true),
     /** Hosts answers may link or embed images from without an exfiltration finding. */
     allowedLinkHosts: z.array(z.string().min(1)).default([]),
     customPatterns: z.array(customPatternSchema).default([]),
@@ -203,6 +205,7 @@ export const guardPolicyOverrideSchema = z
       .strict()
       .optional(),
     scanSystemMessages: z.boolean().optional(),
+    classifier: z.boolean({ error: () => 'must be true or false' }).optional(),
     allowedLinkHosts: z.array(z.string().min(1)).optional(),
     customPatterns: z.array(customPatternSchema).optional(),
   })
@@ -230,7 +233,7 @@ export function mergePolicy(base: GuardPolicy, o: GuardPolicyOverride): GuardPol
   const names = new Set((o.customPatterns ?? []).map((p) => p.name));
   return {
     ...base,
-    ...defined({ enabled: o.enabled, blockThreshold: o.blockThreshold, redactionStyle: o.redactionStyle, scanSystemMessages: o.scanSystemMessages }),
+    ...defined({ enabled: o.enabled, blockThreshold: o.blockThreshold, redactionStyle: o.redactionStyle, scanSystemMessages: o.scanSystemMessages, classifier: o.classifier }),
     categories,
     allowedLinkHosts: [...new Set([...base.allowedLinkHosts, ...(o.allowedLinkHosts ?? [])])],
     customPatterns: [...base.customPatterns.filter((p) => !names.has(p.name)), ...(o.customPatterns ?? [])],
