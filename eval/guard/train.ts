@@ -10,6 +10,10 @@
  * scanner decodes those layers and scores the decoded text. Hyper-parameters and the decision
  * threshold are chosen by 5-fold cross-validation inside the training split; the held-out split
  * is never read here.
+ *
+ * `attack-train.json` (public attack texts for training only, duplicates of any eval entry
+ * dropped) is in every training fold and never scored out of fold: the cross-validated numbers
+ * are measured on the same training attacks with or without it, so they compare.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { featuresOf, ngramHash, windows } from '../../src/guard/detectors/classifier.js';
 import { defaultGuardPolicy, evaluate, scanRequest } from '../../src/guard/index.js';
 import { normalizeText } from '../../src/guard/normalize.js';
-import { loadBenignTrain, loadNearMiss, loadRealCorpus } from './real-corpus.js';
+import { loadAttackTrain, loadBenignTrain, loadNearMiss, loadRealCorpus } from './real-corpus.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const load = <T>(name: string): T => JSON.parse(readFileSync(join(here, 'corpora', name), 'utf8')) as T;
@@ -28,6 +32,8 @@ interface Doc {
   text: string;
   /** Blocked by the pattern detectors alone: the classifier only has to add to these. */
   patterns: boolean;
+  /** Training-only text (attack-train.json): in every training fold, never scored out of fold (fold -1). */
+  extra: boolean;
   /** Each window: its distinct feature indices, its feature count and the 1/sqrt(count + smoothing) scale. */
   windows: Array<{ idx: Int32Array; count: number; scale: number }>;
   fold: number;
@@ -47,13 +53,19 @@ const LAMBDAS = [1e-6, 1e-5, 1e-4, 1e-3];
  * test prompt, "SECRET-PROMPT-TEXT", scored 89 with 0). A typical word has ~5 features.
  */
 const SMOOTHINGS = [0, 10, 25, 50, 100, 200];
+/**
+ * Weights tried by cross-validation for each training-only attack text (attack-train.json)
+ * relative to a training attack: 0 is the model without them, so they are kept only when they
+ * raise the cross-validated recall on the training attacks.
+ */
+const EXTRA_WEIGHTS = [0, 0.25, 0.5, 1];
 
 interface Text {
   text: string;
   asTool: boolean;
 }
 
-function trainingTexts(): { attacks: Text[]; benign: Text[]; counts: Record<string, number> } {
+function trainingTexts(): { attacks: Text[]; extraAttacks: Text[]; benign: Text[]; counts: Record<string, number> } {
   const real = loadRealCorpus().train;
   const inj = load<Record<string, Array<{ text: string }>>>('injection.json');
   const ben = load<Record<string, string[]>>('benign.json');
@@ -77,8 +89,13 @@ function trainingTexts(): { attacks: Text[]; benign: Text[]; counts: Record<stri
   const nearMiss = loadNearMiss().train.map(real_);
   const publicBenign = loadBenignTrain().kept.map(real_);
   const benign = [...real.benign.filter(scored).map(real_), ...inhouseBenign, ...nearMiss, ...publicBenign];
+  // More attack text (issue 6): public attacks used only for training (attack-train.json, entries
+  // repeating any eval entry dropped, held-out sets checked strictly). ATTACK_TRAIN=0 leaves them
+  // out, to measure the model without them by the same code.
+  const extraAttacks = process.env.ATTACK_TRAIN === '0' ? [] : loadAttackTrain().kept.map(real_);
   return {
     attacks,
+    extraAttacks,
     benign,
     counts: {
       realAttacks: real.attacks.length,
@@ -88,6 +105,7 @@ function trainingTexts(): { attacks: Text[]; benign: Text[]; counts: Record<stri
       inhouseBenign: inhouseBenign.length,
       nearMissBenign: nearMiss.length,
       publicBenignTrainOnly: publicBenign.length,
+      publicAttacksTrainOnly: extraAttacks.length,
     },
   };
 }
@@ -120,7 +138,7 @@ function featurise(text: string, label: 0 | 1, fold: number, asTool: boolean): D
     }
     return { idx: Int32Array.from(distinct), count, scale: 1 / Math.sqrt(count) };
   });
-  return { label, text, windows: wins, fold, patterns: blockedByPatterns(text, asTool) };
+  return { label, text, windows: wins, fold, extra: fold < 0, patterns: blockedByPatterns(text, asTool) };
 }
 
 /** Whether the pattern detectors alone (classifier off) block the text under the default policy. */
@@ -136,11 +154,16 @@ interface Fit {
   b: number;
 }
 
-/** Class-balanced logistic regression with L2, full-batch Adam; windows carry their document's label. */
-function fit(docs: Doc[], lambda: number, dims: number): Fit {
-  const pos = docs.filter((d) => d.label === 1).length;
-  const neg = docs.length - pos;
-  const classWeight = [docs.length / (2 * neg), docs.length / (2 * pos)];
+/**
+ * Class-balanced logistic regression with L2, full-batch Adam; windows carry their document's
+ * label. A training-only attack text counts `extraWeight` of a training attack.
+ */
+function fit(docs: Doc[], lambda: number, dims: number, extraWeight: number): Fit {
+  const docWeight = (d: Doc) => (d.extra ? extraWeight : 1);
+  docs = docs.filter((d) => docWeight(d) > 0);
+  const pos = docs.filter((d) => d.label === 1).reduce((a, d) => a + docWeight(d), 0);
+  const neg = docs.filter((d) => d.label === 0).length;
+  const classWeight = [(pos + neg) / (2 * neg), (pos + neg) / (2 * pos)];
   const w = new Float64Array(dims);
   let b = 0;
   const m = new Float64Array(dims);
@@ -155,7 +178,7 @@ function fit(docs: Doc[], lambda: number, dims: number): Fit {
     let gb = 0;
     let total = 0;
     for (const d of docs) {
-      const cw = classWeight[d.label] / d.windows.length;
+      const cw = (classWeight[d.label] * docWeight(d)) / d.windows.length;
       for (const win of d.windows) {
         let z = b;
         for (let k = 0; k < win.idx.length; k++) z += w[win.idx[k]] * win.scale;
@@ -218,6 +241,7 @@ function smooth(docs: Doc[], smoothing: number): void {
 
 interface CvResult {
   lambda: number;
+  extraWeight: number;
   smoothing: number;
   threshold: number;
   /** Cross-validated recall of patterns or classifier, at FP targets of 1, 2 and 3%. */
@@ -230,16 +254,16 @@ interface CvResult {
 
 const FP_TARGETS = [0.01, 0.02, 0.03];
 
-function crossValidate(docs: Doc[], lambda: number, smoothing: number, dims: number): CvResult {
+function crossValidate(docs: Doc[], lambda: number, smoothing: number, extraWeight: number, dims: number): CvResult {
   smooth(docs, smoothing);
   const oof = new Map<Doc, number>();
   for (let k = 0; k < FOLDS; k++) {
-    const f = prune(fit(docs.filter((d) => d.fold !== k), lambda, dims));
+    const f = prune(fit(docs.filter((d) => d.fold !== k), lambda, dims, extraWeight));
     for (const d of docs.filter((x) => x.fold === k)) oof.set(d, docScore(f, d));
   }
   const score = (d: Doc) => ({ z: oof.get(d) ?? 0, patterns: d.patterns });
   const benign = docs.filter((d) => d.label === 0).map(score);
-  const attacks = docs.filter((d) => d.label === 1).map(score);
+  const attacks = docs.filter((d) => d.label === 1 && !d.extra).map(score);
   const recallAt = (t: number) => attacks.filter((a) => a.patterns || a.z >= t).length / attacks.length;
   const recalls = FP_TARGETS.map((fp) => recallAt(thresholdFor(benign, fp)));
   const noPatterns = (l: Array<{ z: number }>) => l.map((x) => ({ z: x.z, patterns: false }));
@@ -254,11 +278,13 @@ function crossValidate(docs: Doc[], lambda: number, smoothing: number, dims: num
     // Out-of-fold misses and near-threshold benign texts of the TRAINING split (never the held-out one).
     for (const d of docs) {
       const z = oof.get(d) ?? 0;
+      if (d.extra) continue;
       if ((d.label === 1 && !d.patterns && z < threshold) || (d.label === 0 && z >= threshold - 1)) console.log(`    ${d.label ? 'MISS' : 'BENIGN'} z=${z.toFixed(2)} ${d.text.slice(0, 110).replace(/\s+/g, ' ')}`);
     }
   }
   return {
     lambda,
+    extraWeight,
     smoothing,
     threshold,
     recalls,
@@ -269,27 +295,36 @@ function crossValidate(docs: Doc[], lambda: number, smoothing: number, dims: num
 }
 
 function main(): void {
-  const { attacks, benign, counts } = trainingTexts();
-  const docs = [...attacks.map((t, i) => featurise(t.text, 1, i % FOLDS, t.asTool)), ...benign.map((t, i) => featurise(t.text, 0, i % FOLDS, t.asTool))];
+  const { attacks, extraAttacks, benign, counts } = trainingTexts();
+  const docs = [
+    ...attacks.map((t, i) => featurise(t.text, 1, i % FOLDS, t.asTool)),
+    ...benign.map((t, i) => featurise(t.text, 0, i % FOLDS, t.asTool)),
+    ...extraAttacks.map((t) => featurise(t.text, 1, -1, t.asTool)),
+  ];
   const dims = vocabText.length;
   for (let j = 0; j < dims; j++) {
     // The committed model is keyed by n-gram text: it must hash back to the feature it came from.
     if (ngramHash(vocabText[j]) !== vocabHash[j]) throw new Error(`hash mismatch for ${JSON.stringify(vocabText[j])}`);
   }
-  console.log(`training texts: ${attacks.length} attacks, ${benign.length} benign; ${dims} distinct features (words, bigrams, char 4-grams)`);
-  const grid = SMOOTHINGS.flatMap((smoothing) => LAMBDAS.map((lambda) => crossValidate(docs, lambda, smoothing, dims)));
+  console.log(`training texts: ${attacks.length} attacks (+${extraAttacks.length} training-only, never scored), ${benign.length} benign; ${dims} distinct features (words, bigrams, char 4-grams)`);
+  // ATTACK_TRAIN_WEIGHT=w fixes the weight (the rest still chosen by cross-validation): to measure
+  // a model the selection rejected (docs/shield.md reports such candidates' held-out numbers).
+  const forced = process.env.ATTACK_TRAIN_WEIGHT;
+  const tried = extraAttacks.length === 0 ? [0] : forced !== undefined ? [Number(forced)] : EXTRA_WEIGHTS;
+  const grid = SMOOTHINGS.flatMap((smoothing) => LAMBDAS.flatMap((lambda) => tried.map((ew) => crossValidate(docs, lambda, smoothing, ew, dims))));
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   for (const r of grid) {
-    console.log(`  cv smoothing=${r.smoothing} lambda=${r.lambda}: classifier alone ${r.alone.map(pct).join(' / ')}, with patterns ${r.recalls.map(pct).join(' / ')} at fp 1/2/3%; threshold z=${r.threshold.toFixed(3)}: classifier alone ${pct(r.classifierOnly)} at fp ${pct(r.fpRate)}`);
+    console.log(`  cv smoothing=${r.smoothing} lambda=${r.lambda} extra=${r.extraWeight}: classifier alone ${r.alone.map(pct).join(' / ')}, with patterns ${r.recalls.map(pct).join(' / ')} at fp 1/2/3%; threshold z=${r.threshold.toFixed(3)}: classifier alone ${pct(r.classifierOnly)} at fp ${pct(r.fpRate)}`);
   }
   // Best mean cross-validated recall of the classifier alone over the FP targets (the patterns
   // were written from these training texts, so their part of the union is in-sample and says
-  // little about the model); on a tie the stronger regularisation, then the larger smoothing.
+  // little about the model); on a tie the stronger regularisation, then the larger smoothing, then the smaller
+  // weight of the training-only attacks.
   const mean = (r: CvResult) => r.alone.reduce((a, b) => a + b, 0) / r.alone.length;
-  const better = (c: CvResult, a: CvResult) => mean(c) > mean(a) || (mean(c) === mean(a) && (c.lambda > a.lambda || (c.lambda === a.lambda && c.smoothing > a.smoothing)));
+  const better = (c: CvResult, a: CvResult) => mean(c) > mean(a) || (mean(c) === mean(a) && (c.lambda > a.lambda || (c.lambda === a.lambda && (c.smoothing > a.smoothing || (c.smoothing === a.smoothing && c.extraWeight < a.extraWeight)))));
   const best = grid.reduce((a, c) => (better(c, a) ? c : a));
   smooth(docs, best.smoothing);
-  const model = prune(fit(docs, best.lambda, dims));
+  const model = prune(fit(docs, best.lambda, dims, best.extraWeight));
   const weights: Array<[string, number]> = [];
   for (let j = 0; j < dims; j++) if (model.w[j] !== 0) weights.push([vocabText[j], Math.round(model.w[j] * 1e4) / 1e4]);
   weights.sort((a, c) => c[1] - a[1] || (a[0] < c[0] ? -1 : 1));
@@ -299,7 +334,7 @@ function main(): void {
     `// Generated by \`npm run train:guard\` (eval/guard/train.ts): do not edit by hand.
 // Logistic regression over words, word bigrams and character 4-grams of normalised text (see classifier.ts).
 // Trained on the training split only: ${JSON.stringify(counts)}.
-// 5-fold cross-validation inside the training split, lambda=${best.lambda}, smoothing=${best.smoothing}, threshold z=${best.threshold.toFixed(4)}:
+// 5-fold cross-validation inside the training split, lambda=${best.lambda}, smoothing=${best.smoothing}, training-only attack weight=${best.extraWeight}, threshold z=${best.threshold.toFixed(4)}:
 // the classifier alone flags ${pct(best.classifierOnly)} of training attacks and ${pct(best.fpRate)} of benign training texts
 // (out of fold); with the patterns, ${pct(best.recalls[0])} of the attacks are blocked (the patterns are in-sample there).
 // The ${weights.length} largest weights are kept; positive ones point to an attack.
@@ -313,7 +348,7 @@ ${body}
 };
 `,
   );
-  console.log(`chosen lambda=${best.lambda}, smoothing=${best.smoothing}, threshold z=${best.threshold.toFixed(4)}; wrote ${weights.length} weights to ${OUT}`);
+  console.log(`chosen lambda=${best.lambda}, extra weight=${best.extraWeight}, smoothing=${best.smoothing}, threshold z=${best.threshold.toFixed(4)}; wrote ${weights.length} weights to ${OUT}`);
   console.log(`top attack n-grams: ${weights.slice(0, 25).map(([k]) => k).join(', ')}`);
   console.log(`top benign n-grams: ${weights.slice(-15).map(([k]) => k).join(', ')}`);
 }
