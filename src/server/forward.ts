@@ -7,7 +7,7 @@
 import { PassThrough } from 'node:stream';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError, errorTypeForStatus, errors } from '../core/errors.js';
+import { GatewayError, errorTypeForStatus, errors, type ErrorType } from '../core/errors.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, EmbeddingsRequest, Usage } from '../core/openai-types.js';
 import type { StreamMapper, SseEvent } from '../core/provider.js';
 import { redactText } from '../core/redact.js';
@@ -25,6 +25,8 @@ export interface CallOutcome {
   status: number;
   usage: Usage | null;
   errorCode: string | null;
+  /** The error type the client was answered with, when the outcome is an error (for the metric). */
+  errorType?: ErrorType;
   /** Time spent waiting on the upstream (request sent to last byte), for the overhead metric. */
   upstreamMs?: number;
   /** A stream's answer text, kept only from a provider that reports no stream usage (for the token estimate). */
@@ -308,7 +310,7 @@ async function streamBack(
       write(`data: ${JSON.stringify(ge.toJSON())}\n\n`);
       await flushPending();
       out.end();
-      return { status: ge.status, usage, errorCode: ge.code, ...estimate() };
+      return { status: ge.status, usage, errorCode: ge.code, errorType: ge.type, ...estimate() };
     }
     await flushPending();
     out.end();
@@ -322,7 +324,7 @@ async function streamBack(
     await flushPending().catch(() => undefined);
     const ge = upstreamFailure(err, input.route.provider.adapter.displayName);
     out.end(`data: ${JSON.stringify(ge.toJSON())}\n\n`);
-    return { status: ge.status, usage, errorCode: ge.code };
+    return { status: ge.status, usage, errorCode: ge.code, errorType: ge.type };
   }
 }
 

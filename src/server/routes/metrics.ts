@@ -1,13 +1,13 @@
 /** Prometheus exposition. Needs an admin credential unless `metrics.public` is set. */
 import type { FastifyInstance } from 'fastify';
-import { makeAuthenticate, requireScope } from '../authenticate.js';
+import { makeAuthenticateHook, requireScope } from '../authenticate.js';
 import type { GatewayContext } from '../context.js';
 import { documented } from '../openapi.js';
 
 export async function metricsRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   if (!ctx.config.metrics.enabled) return;
   if (!ctx.config.metrics.public) {
-    app.addHook('onRequest', makeAuthenticate(ctx, { allowProviderKeys: false }));
+    app.addHook('onRequest', makeAuthenticateHook(ctx, { allowProviderKeys: false }));
     app.addHook('onRequest', async (req) => requireScope(req, 'admin'));
   }
   const providerOf = new Map(ctx.registry.all().map((p) => [p.origin, p.id]));

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ownerOf, splitKeyErrors, splitKeyView, SplitKeyService, type CreatedKey, type SplitKeyRow } from '../../byok/index.js';
 import { isSplitKeyId, SecretString } from '../../crypto/index.js';
 import { errors } from '../../core/errors.js';
-import { makeAuthenticate, requireScope } from '../authenticate.js';
+import { makeAuthenticateHook, requireScope } from '../authenticate.js';
 import type { GatewayContext } from '../context.js';
 import { createdSplitKeySchema, rotatedSplitKeySchema, splitKeyListSchema, splitKeyViewSchema } from '../api-schemas.js';
 import { documented } from '../openapi.js';
@@ -22,7 +22,7 @@ const idParams = z.object({ id: z.string().max(100) }).strict();
 
 export async function splitKeyRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   const service = ctx.splitKeys instanceof SplitKeyService ? ctx.splitKeys : null;
-  app.addHook('onRequest', makeAuthenticate(ctx, { allowProviderKeys: false }));
+  app.addHook('onRequest', makeAuthenticateHook(ctx, { allowProviderKeys: false }));
   // Uses counted during the last moments are written before the store closes.
   app.addHook('onClose', async () => service?.close());
 

@@ -9,7 +9,7 @@ import { errors } from '../../core/errors.js';
 import { UsageAnalytics, type AnalyticsFilter } from '../../usage/analytics.js';
 import { analyticsQueryDoc, parseAnalyticsQuery, type QuerySpec } from '../../usage/analytics-query.js';
 import { RetentionJob } from '../../usage/retention.js';
-import { makeAuthenticate, requireScope } from '../authenticate.js';
+import { makeAuthenticateHook, requireScope } from '../authenticate.js';
 import type { GatewayContext } from '../context.js';
 import { ownUsageSchema } from '../api-schemas.js';
 import { documented } from '../openapi.js';
@@ -23,7 +23,7 @@ export async function usageRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
   });
   app.addHook('onReady', async () => retention.start());
   app.addHook('onClose', async () => retention.stop());
-  app.addHook('onRequest', makeAuthenticate(ctx, { allowProviderKeys: false }));
+  app.addHook('onRequest', makeAuthenticateHook(ctx, { allowProviderKeys: false }));
 
   const own = (req: FastifyRequest, filter: AnalyticsFilter): AnalyticsFilter => {
     requireScope(req, 'read');

@@ -73,7 +73,7 @@ export function recordCall(ctx: GatewayContext, req: FastifyRequest, c: Finished
     cachedTokens: outcome.usage?.prompt_tokens_details?.cached_tokens,
     costUsd: columns.cost_micros === null ? undefined : columns.cost_micros / 1e6,
   });
-  if (outcome.errorCode) ctx.metrics.error(errorTypeOf(outcome.status, outcome.errorCode, c.errorType));
+  if (outcome.errorCode) ctx.metrics.error(errorTypeOf(outcome.status, outcome.errorCode, c.errorType ?? outcome.errorType));
   ctx.usage.record(
     usageRecord(req, {
       provider: c.provider,

@@ -128,7 +128,7 @@ async function bodyBack(res: UpstreamResponse, reply: FastifyReply, input: Nativ
       // Blocked: the answer was paid for (usage kept), but the client gets the provider-shaped 403.
       reply.code(err.status).header('content-type', 'application/json; charset=utf-8');
       await reply.send(JSON.stringify(input.spec.errorBody(nativeError(err))));
-      return { status: err.status, usage, errorCode: err.code };
+      return { status: err.status, usage, errorCode: err.code, errorType: err.type };
     }
   }
   reply.code(res.statusCode).header('content-type', SAFE_CONTENT_TYPE.test(type) ? type : 'application/octet-stream');
@@ -175,7 +175,7 @@ async function streamBack(res: UpstreamResponse, reply: FastifyReply, input: Nat
     const ge = upstreamFailure(err, input.provider.adapter.displayName);
     await finish(!out.destroyed).catch(() => undefined);
     out.end(input.spec.streamErrorEvent(nativeError(ge)));
-    return { status: ge.status, usage: tap.usage(), errorCode: ge.code };
+    return { status: ge.status, usage: tap.usage(), errorCode: ge.code, errorType: ge.type };
   }
 }
 
@@ -202,7 +202,7 @@ async function relayError(res: UpstreamResponse, reply: FastifyReply, input: Nat
     const e = new GatewayError(502, 'upstream_error', 'upstream_auth_failed', `The ${display} upstream refused the gateway's provider key. An operator must check it.`);
     reply.code(502).header('content-type', 'application/json; charset=utf-8');
     await reply.send(JSON.stringify(input.spec.errorBody(nativeError(e))));
-    return { status: 502, usage: null, errorCode: e.code };
+    return { status: 502, usage: null, errorCode: e.code, errorType: e.type };
   }
   const secrets = input.upstreamKey.key ? [input.upstreamKey.key.reveal()] : [];
   const masked = redactText(text.slice(0, 64 * 1024), secrets);
