@@ -77,12 +77,8 @@ const sse = (data: unknown, event?: string): SseEvent => (event ? { event, data:
 
 function openaiStream(s: AnswerStream): NativeStreamGuard {
   const g = new OpenAIChunkGuard(s);
-  let ended = false;
-  const end = (): SseEvent[] => {
-    if (ended) return [];
-    ended = true;
-    return g.end().map((c) => sse(c));
-  };
+  // A second end() (after [DONE], then at the stream's close) gives nothing: the guard knows it ended.
+  const end = (): SseEvent[] => g.end().map((c) => sse(c));
   return {
     event(ev) {
       if (ev.data.trim() === '[DONE]') return [...end(), ev];
