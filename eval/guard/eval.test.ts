@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runEval } from './evaluate.js';
+import { loadAttackTrain, loadNearMiss, loadRealCorpus, repeatsEvalEntry } from './real-corpus.js';
 
 // Asserts the levels actually reached (see docs/shield.md), so a regression fails.
 describe('guard detection report', () => {
@@ -58,5 +59,22 @@ describe('guard detection report', () => {
     expect(r.nearMiss.train.matched).toEqual([]);
     expect(r.nearMiss.test.hits).toBeLessThanOrEqual(4);
     expect(r.nearMiss.testPatternsOnly.hits).toBeLessThanOrEqual(2);
+  });
+
+  it('attack-train.json (training only) keeps no text that repeats a held-out entry, and the strict held-out check catches copies, wrapped copies and short ones', () => {
+    const a = loadAttackTrain();
+    // The counts of corpora/README.md and docs/shield.md: a changed file must update them.
+    expect([a.kept.length, a.dropped.heldOut.length, a.dropped.eval.length, a.dropped.self.length]).toEqual([99, 12, 6, 12]);
+    for (const e of a.kept) expect(repeatsEvalEntry(e.text), e.text.slice(0, 60)).toBeUndefined();
+    const real = loadRealCorpus().test;
+    const heldOut = [...real.attacks, ...real.benign, ...real.semantic, ...loadNearMiss().test].map((e) => e.text);
+    for (const t of heldOut) {
+      expect(repeatsEvalEntry(t), t.slice(0, 60)).toBe('held_out');
+      // Wrapped in a longer text of its own (what the 8-gram rule of real-more.json alone misses);
+      // a held-out text of under 12 letters and digits ("ping") is too common a phrase to look for inside another.
+      if (t.toLowerCase().replace(/[^a-z0-9]+/g, '').length < 12) continue;
+      expect(repeatsEvalEntry(`Here is some context about my shop and its opening hours, please read it carefully first. ${t} Thanks a lot for the help, see you soon.`), t.slice(0, 60)).toBe('held_out');
+    }
+    expect(repeatsEvalEntry('An unrelated sentence about gardening tools and the weather in spring.')).toBeUndefined();
   });
 });

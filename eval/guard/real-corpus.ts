@@ -151,6 +151,9 @@ interface EvalEntry {
   heldOut: boolean;
 }
 
+/** Unicode tag characters (U+E0020-E007E) read as the ASCII they hide, as the scanner decodes them: else such a text has no key. */
+const untag = (t: string): string => t.replace(/[\u{E0020}-\u{E007E}]/gu, (c) => String.fromCodePoint((c.codePointAt(0) ?? 0) - 0xe0000));
+
 /** Every text of every corpus `npm run eval:guard` scores (and of benign-train.json), held-out ones marked. */
 function evalEntries(): EvalEntry[] {
   const real = loadRealCorpus();
@@ -158,7 +161,7 @@ function evalEntries(): EvalEntry[] {
   const inj = load<Record<string, Array<{ text: string }>>>('injection.json');
   const ben = load<Record<string, string[]>>('benign.json');
   const pub = load<{ train: Array<{ text: string }>; test: Array<{ text: string }> }>('public.json');
-  const entry = (text: string, heldOut: boolean): EvalEntry => ({ k: key(text), g: grams8(text), heldOut });
+  const entry = (text: string, heldOut: boolean): EvalEntry => ({ k: key(untag(text)), g: grams8(untag(text)), heldOut });
   return [
     ...[...real.train.attacks, ...real.train.benign, ...real.dropped, ...nm.train, ...pub.train].map((e) => entry(e.text, false)),
     ...[...real.test.attacks, ...real.test.benign, ...real.test.semantic, ...nm.test, ...pub.test].map((e) => entry(e.text, true)),
@@ -169,7 +172,7 @@ function evalEntries(): EvalEntry[] {
 }
 
 /** Shortest key (letters and digits) a containment check uses: below it, a phrase is too common to mean a copy. */
-const CONTAINED_MIN = 24;
+const CONTAINED_MIN = 12;
 
 /**
  * Whether a new training text repeats an eval entry. Any entry: the duplicate rule of
@@ -179,8 +182,8 @@ const CONTAINED_MIN = 24;
  * one), or either key containing the other (short texts have no 8-grams).
  */
 function repeatsEval(t: string, entries: EvalEntry[]): 'held_out' | 'eval' | undefined {
-  const k = key(t);
-  const g = grams8(t);
+  const k = key(untag(t));
+  const g = grams8(untag(t));
   let hit: 'eval' | undefined;
   for (const e of entries) {
     const same = e.k.slice(0, 120) === k.slice(0, 120) || overlap(g, e.g) > 0.5;
@@ -190,6 +193,14 @@ function repeatsEval(t: string, entries: EvalEntry[]): 'held_out' | 'eval' | und
     } else if (same) hit = 'eval';
   }
   return hit;
+}
+
+let cachedEval: EvalEntry[] | undefined;
+
+/** Whether a text would be dropped from a training-only file as repeating an eval entry (held-out ones strictly). */
+export function repeatsEvalEntry(t: string): 'held_out' | 'eval' | undefined {
+  cachedEval ??= evalEntries();
+  return repeatsEval(t, cachedEval);
 }
 
 export interface AttackTrain {
@@ -207,7 +218,8 @@ let cachedAttacks: AttackTrain | undefined;
  */
 export function loadAttackTrain(): AttackTrain {
   if (cachedAttacks) return cachedAttacks;
-  const entries = evalEntries();
+  cachedEval ??= evalEntries();
+  const entries = cachedEval;
   const seen: Array<{ k: string; g: Set<string> }> = [];
   const out: AttackTrain = { kept: [], dropped: { heldOut: [], eval: [], self: [] } };
   for (const e of load<{ attacks: Array<{ text: string; group: string; asTool?: boolean }> }>('attack-train.json').attacks) {
