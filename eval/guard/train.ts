@@ -59,6 +59,13 @@ const SMOOTHINGS = [0, 10, 25, 50, 100, 200];
  * raise the cross-validated recall on the training attacks.
  */
 const EXTRA_WEIGHTS = [0, 0.25, 0.5, 1];
+/**
+ * The attack-train.json groups the trainer uses by default. Measured by cross-validation on the
+ * training split (docs/shield.md, history steps 8-9): with every group the best weight was 0
+ * (the deepset goal hijacks ask for essays and opinions as benign texts do, and raise benign
+ * scores); with the jailbreak templates alone it beat the model without them.
+ */
+const ATTACK_TRAIN_GROUPS = ['jailbreakchat_more'];
 
 interface Text {
   text: string;
@@ -92,7 +99,10 @@ function trainingTexts(): { attacks: Text[]; extraAttacks: Text[]; benign: Text[
   // More attack text (issue 6): public attacks used only for training (attack-train.json, entries
   // repeating any eval entry dropped, held-out sets checked strictly). ATTACK_TRAIN=0 leaves them
   // out, to measure the model without them by the same code.
-  const extraAttacks = process.env.ATTACK_TRAIN === '0' ? [] : loadAttackTrain().kept.map(real_);
+  // Only the groups in ATTACK_TRAIN_GROUPS (ATTACK_TRAIN_GROUPS=all: every group; =a,b: those).
+  const env = process.env.ATTACK_TRAIN_GROUPS;
+  const groups = env === 'all' ? undefined : env ? env.split(',') : ATTACK_TRAIN_GROUPS;
+  const extraAttacks = process.env.ATTACK_TRAIN === '0' ? [] : loadAttackTrain().kept.filter((e) => !groups || groups.includes(e.group ?? '')).map(real_);
   return {
     attacks,
     extraAttacks,
