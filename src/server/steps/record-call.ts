@@ -12,7 +12,7 @@ import type { GatewayContext } from '../context.js';
 import type { Custody } from '../custody.js';
 import type { CallOutcome } from '../forward.js';
 import { requestBodyBytes } from '../hardening/json-body.js';
-import type { RequestRecord } from '../../store/repositories/requests.js';
+import type { RequestRecord, StoredRequestRecord } from '../../store/repositories/requests.js';
 
 export interface FinishedCall {
   provider: string;
@@ -96,23 +96,10 @@ export function recordCall(ctx: GatewayContext, req: FastifyRequest, c: Finished
 }
 
 /** What a usage record says about the call itself; usageRecord adds who made it and when. */
-export interface CallColumns {
-  provider: string;
-  model: string;
-  endpoint: string;
-  status: number;
-  latency_ms: number;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  total_tokens: number | null;
-  cost_micros: number | null;
-  price_known: number;
-  usage_estimated: number;
-  stream: number;
-  custody: Custody;
-  split_key_id: string | null;
-  error_code: string | null;
-}
+export type CallColumns = Pick<
+  StoredRequestRecord,
+  'provider' | 'model' | 'endpoint' | 'status' | 'latency_ms' | 'prompt_tokens' | 'completion_tokens' | 'total_tokens' | 'cost_micros' | 'price_known' | 'usage_estimated' | 'stream' | 'split_key_id' | 'error_code'
+> & { custody: Custody };
 
 /**
  * Every usage record (answered or refused), with who made the request and when. Written out
