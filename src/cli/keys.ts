@@ -232,15 +232,10 @@ export function registerKeys(program: Command): void {
       await withStore(cmd, async (store, loaded) => {
         const repo = new ApiKeyRepository(store);
         // The keys this revokes (by id, or every active key of that name), for their audit records.
-        const active = await store.db
-          .selectFrom('api_keys')
-          .select(['id', 'name'])
-          .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
-          .where('revoked_at', 'is', null)
-          .execute();
-        const n = await repo.revoke(idOrName);
+        const revoked = await repo.revokeListing(idOrName);
+        const n = revoked.length;
         if (n === 0) throw new Error(`No active key with id or name '${idOrName.slice(0, 60)}'. See keygate keys list.`);
-        await recordCliEvents(store, loaded, active.map((r) => ({ type: 'key.revoked' as const, target: r.id, details: { name: r.name } })));
+        await recordCliEvents(store, loaded, revoked.map((r) => ({ type: 'key.revoked' as const, target: r.id, details: { name: r.name } })));
         process.stdout.write(`Revoked ${n} key${n > 1 ? 's' : ''}.\n`);
       });
     });

@@ -137,15 +137,22 @@ export class ApiKeyRepository {
   }
 
   /** Revokes by id or by name. Returns the number of keys revoked (0 when none matched). */
+  /** Revokes the key of that id, or every active key of that name; how many it revoked. */
   async revoke(idOrName: string, now = Date.now()): Promise<number> {
-    const res = await this.store.db
+    return (await this.revokeListing(idOrName, now)).length;
+  }
+
+  /** As revoke(), answering which keys it revoked (for their audit records). */
+  async revokeListing(idOrName: string, now = Date.now()): Promise<Array<{ id: string; name: string | null }>> {
+    const rows = await this.store.db
       .updateTable('api_keys')
       .set({ revoked_at: now })
       .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
       .where('revoked_at', 'is', null)
-      .executeTakeFirst();
+      .returning(['id', 'name'])
+      .execute();
     await this.store.notifyChange();
-    return Number(res.numUpdatedRows);
+    return rows;
   }
 
   async delete(id: string): Promise<boolean> {
