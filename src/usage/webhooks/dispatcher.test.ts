@@ -124,6 +124,20 @@ describe.each(targets)('webhooks on $name', (target) => {
     expect(await d.runOnce()).toBe(0);
   });
 
+  it('close() waits for an event still being queued: one emitted during shutdown is kept', async () => {
+    const url = await target.url();
+    const store = await openStore(url);
+    const d = new WebhookDispatcher(store, { sealer, now, policy: local });
+    const { endpoint } = await d.endpoints.create({ url: `${base}/shutdown`, events: ['*'] });
+    // Not awaited, as the shutdown's last coalesced events are not; then the store closes, as the gateway's does.
+    const emitted = d.emit('upstream.down', { provider: 'openai' }).catch((err: Error) => err);
+    await d.close();
+    await store.close();
+    expect(await emitted).toMatchObject({ deliveries: 1 });
+    const after = new WebhookDispatcher(await open(url), { sealer, now, policy: local });
+    expect((await after.deliveries(endpoint.id)).items).toHaveLength(1);
+  });
+
   it('retries a 500 with backoff, then succeeds', async () => {
     received.length = 0;
     statuses.push(500, 503);

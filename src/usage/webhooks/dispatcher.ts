@@ -43,6 +43,8 @@ export class WebhookDispatcher {
   #pruneTimer: NodeJS.Timeout | null = null;
   #running: Promise<number> | null = null;
   #closed = false;
+  /** Events being queued: close() waits for them, so one emitted during shutdown is not lost. */
+  readonly #queueing = new Set<Promise<unknown>>();
 
   constructor(store: Store, opts: WebhookDispatcherOptions) {
     this.#o = {
@@ -67,7 +69,14 @@ export class WebhookDispatcher {
   }
 
   /** Queues `type` for every enabled endpoint subscribed to it. `data` is redacted. */
-  async emit(type: WebhookEventType, data: Record<string, unknown>): Promise<{ eventId: string; deliveries: number }> {
+  emit(type: WebhookEventType, data: Record<string, unknown>): Promise<{ eventId: string; deliveries: number }> {
+    const queued = this.#emit(type, data);
+    this.#queueing.add(queued);
+    void queued.catch(() => undefined).finally(() => this.#queueing.delete(queued));
+    return queued;
+  }
+
+  async #emit(type: WebhookEventType, data: Record<string, unknown>): Promise<{ eventId: string; deliveries: number }> {
     const subs = await this.endpoints.subscribers(type);
     const { eventId, rows } = this.#build(type, data, subs.map((s) => s.id));
     await this.#queue.enqueue(rows);
@@ -129,6 +138,7 @@ export class WebhookDispatcher {
     if (this.#pruneTimer) clearInterval(this.#pruneTimer);
     this.#timer = null;
     this.#pruneTimer = null;
+    await Promise.allSettled([...this.#queueing]);
     await this.#running?.catch(() => undefined);
   }
 
