@@ -4,7 +4,6 @@
  * get the body with only the model rewritten; others go through their adapter's translator.
  * A client that disconnects aborts the upstream call at once.
  */
-import { PassThrough } from 'node:stream';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, errorTypeForStatus, errors, type ErrorType } from '../core/errors.js';
@@ -31,6 +30,13 @@ export interface CallOutcome {
   upstreamMs?: number;
   /** A stream's answer text, kept only from a provider that reports no stream usage (for the token estimate). */
   answerText?: string;
+}
+
+/** The outcome of a call that threw: its status, code and type, as the client is answered. */
+export function failedOutcome(err: unknown): CallOutcome {
+  if (err instanceof GatewayError) return { status: err.status, usage: null, errorCode: err.code, errorType: err.type };
+  const e = err as { status?: number; code?: string } | null;
+  return { status: e?.status ?? 500, usage: null, errorCode: e?.code ?? 'internal_error' };
 }
 
 export interface ForwardInput {

@@ -1,11 +1,10 @@
 /** The OpenAI-compatible public API: chat completions, embeddings, models. Handlers stay thin. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError, type ErrorType } from '../../core/errors.js';
 import type { ChatCompletionRequest, EmbeddingsRequest } from '../../core/openai-types.js';
 import { makeAuthenticateHook, modelAllowed, requireModel, requireScope } from '../authenticate.js';
 import type { GatewayContext } from '../context.js';
 import type { Custody } from '../custody.js';
-import type { CallOutcome, Endpoint } from '../forward.js';
+import { failedOutcome, type CallOutcome, type Endpoint } from '../forward.js';
 import { callWithResilience } from '../resilient-call.js';
 import { chatCompletionBodySchema, embeddingsBodySchema } from '../schemas.js';
 import { chatCompletionSchema, embeddingsSchema, modelListSchema } from '../api-schemas.js';
@@ -37,15 +36,12 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
       let custody: Custody = 'none';
       const hold: LimitHold = await reserveLimits(ctx, req, reply, { provider: route.provider.id, model: route.model, body });
       let outcome: CallOutcome = { status: 500, usage: null, errorCode: 'internal_error' };
-      let errorType: ErrorType | null = null;
       try {
         const result = await callWithResilience(ctx, req, reply, endpoint, body, targets, answerGuard);
         ({ outcome, route } = result);
         custody = result.upstreamKey.custody;
       } catch (err) {
-        const e = err as { status?: number; code?: string };
-        outcome = { status: e.status ?? 500, usage: null, errorCode: e.code ?? 'internal_error' };
-        if (err instanceof GatewayError) errorType = err.type;
+        outcome = failedOutcome(err);
         throw err;
       } finally {
         // A call that produced an answer is paid for; one that failed before is refunded.
@@ -60,7 +56,6 @@ export async function openAIRoutes(app: FastifyInstance, ctx: GatewayContext): P
           stream: endpoint === 'chat' && (body as ChatCompletionRequest).stream === true,
           custody,
           estimateBody: body,
-          errorType,
         });
       }
     };

@@ -3,7 +3,6 @@
  * routes and the native ones alike. Nothing here is awaited: the record is written in batches.
  */
 import type { FastifyRequest } from 'fastify';
-import type { ErrorType } from '../../core/errors.js';
 import type { ChatCompletionRequest, EmbeddingsRequest, Usage } from '../../core/openai-types.js';
 import { errorTypeOf } from '../../usage/metrics.js';
 import { costColumns } from '../../usage/prices.js';
@@ -26,8 +25,6 @@ export interface FinishedCall {
   custody: Custody;
   /** The body as an OpenAI-shaped request, for estimating usage the provider did not report. */
   estimateBody: ChatCompletionRequest | EmbeddingsRequest;
-  /** The type of the error the call was answered with (the metric's label), when one was thrown. */
-  errorType?: ErrorType | null;
 }
 
 /**
@@ -73,7 +70,7 @@ export function recordCall(ctx: GatewayContext, req: FastifyRequest, c: Finished
     cachedTokens: outcome.usage?.prompt_tokens_details?.cached_tokens,
     costUsd: columns.cost_micros === null ? undefined : columns.cost_micros / 1e6,
   });
-  if (outcome.errorCode) ctx.metrics.error(errorTypeOf(outcome.status, outcome.errorCode, c.errorType ?? outcome.errorType));
+  if (outcome.errorCode) ctx.metrics.error(errorTypeOf(outcome.status, outcome.errorCode, outcome.errorType));
   ctx.usage.record(
     usageRecord(req, {
       provider: c.provider,

@@ -4,7 +4,7 @@
  * `/<provider>/*` routes and the SafeAPI-Bridge `/api/:provider/proxy` route.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError, errors, type ErrorType } from '../../../core/errors.js';
+import { GatewayError, errors } from '../../../core/errors.js';
 import type { ChatCompletionRequest, EmbeddingsRequest } from '../../../core/openai-types.js';
 import type { CompiledEndpoint, NativeProviderSpec } from '../../../providers/_shared/endpoint-whitelist.js';
 import { enabledGroups, refuseAccountWide } from '../../../providers/_shared/account-wide.js';
@@ -13,7 +13,7 @@ import { isRecord, num } from '../../../providers/_shared/translate.js';
 import { requireModel, requireProvider, requireRoute, requireScope } from '../../authenticate.js';
 import type { GatewayContext } from '../../context.js';
 import { resolveUpstreamKey, type Custody, type UpstreamKey } from '../../custody.js';
-import type { CallOutcome } from '../../forward.js';
+import { failedOutcome, type CallOutcome } from '../../forward.js';
 import { reserveLimits } from '../../steps/limits.js';
 import { guardRequest, policyFor } from '../../steps/guard.js';
 import { nativeAnswerGuard } from './answer-guard.js';
@@ -94,7 +94,6 @@ export async function runNativeCall(
   let letThrough = false;
   let sent = false;
   let circuitStatus: number | null = null;
-  let errorType: ErrorType | null = null;
   try {
     if (!ctx.breakers.allow(circuit)) throw errors.circuitOpen(provider.adapter.displayName);
     letThrough = true;
@@ -117,9 +116,7 @@ export async function runNativeCall(
     });
     circuitStatus = outcome.status;
   } catch (err) {
-    const e = err as { status?: number; code?: string };
-    outcome = { status: e.status ?? 500, usage: null, errorCode: e.code ?? 'internal_error' };
-    if (err instanceof GatewayError) errorType = err.type;
+    outcome = failedOutcome(err);
     // A connection failure or timeout (502/504) counts; a failure of our own does not.
     circuitStatus = sent && err instanceof GatewayError && err.status >= 500 ? err.status : null;
     throw err;
@@ -139,7 +136,6 @@ export async function runNativeCall(
       stream,
       custody,
       estimateBody: estimateShape(usedModel, endpoint, body),
-      errorType,
     });
   }
 }
