@@ -2,7 +2,7 @@
  * A counter or histogram family for the per-request series, formatted by prom-client's
  * Registry like its own metrics (it calls getForPromString, or get for JSON). An observation
  * is a Map lookup and a few additions; prom-client's labelled children validate and hash the
- * labels on every call. The exposition is checked byte for byte in metrics.test.ts.
+ * labels on every call. metrics.test.ts checks the exposition lines (buckets, +Inf, sum, count).
  */
 interface Series {
   /** The label values by name, in the family's label order. */
