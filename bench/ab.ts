@@ -16,7 +16,7 @@
  * (requests a burst; streams: 100). CPU includes the in-process client: ratios understate the
  * gateway's own change a little, never overstate it.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { Pool } from 'undici';
 import { stringify } from 'yaml';
+import { startChild, stopChild } from './lib/children.js';
 import { scenarioSpec, type ScenarioId } from './lib/scenarios.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -54,11 +55,8 @@ function treeOf(ref: string): { name: string; dir: string } {
 }
 
 const trees = refs.map(treeOf);
-const mock = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/servers/mock-upstream.ts')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-const mockPort: number = await new Promise((ok, fail) => {
-  mock.on('message', (m: { port?: number }) => m?.port && ok(m.port));
-  mock.on('exit', (code) => fail(new Error(`the mock upstream exited (${code})`)));
-});
+const mock = await startChild({ name: 'ab-mock-upstream', args: ['--import', 'tsx', join(root, 'bench/servers/mock-upstream.ts')] });
+const mockPort = mock.ready.port;
 const spec = scenarioSpec(scenario, { warmupMs: 0, durationMs: 0, rounds: 1 });
 
 interface Side {
@@ -140,5 +138,5 @@ try {
     await s.pool.close();
     await s.close();
   }
-  mock.kill();
+  await stopChild(mock.proc);
 }

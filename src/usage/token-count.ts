@@ -30,9 +30,9 @@ export function tokenCounterWarm(): boolean {
 
 export function countTokens(text: string): number {
   if (text.length === 0) return 0;
-  encoder ??= new Tiktoken(o200k);
-  if (text.length <= COUNT_LIMIT) return encoder.encode(text).length;
-  const head = encoder.encode(text.slice(0, COUNT_LIMIT)).length;
+  warmTokenCounter();
+  if (text.length <= COUNT_LIMIT) return encoder!.encode(text).length;
+  const head = encoder!.encode(text.slice(0, COUNT_LIMIT)).length;
   return Math.ceil((head * text.length) / COUNT_LIMIT);
 }
 
