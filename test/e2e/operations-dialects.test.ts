@@ -3,13 +3,12 @@
  * store-dialects): the same admin calls, the same answers, a row edited in each database
  * named by the verifier, a signed webhook delivered from each database's queue.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhookSignature } from '../../src/usage/webhooks/index.js';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { postgresAvailable, databaseFor } from '../support/services.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
@@ -18,26 +17,15 @@ const dialects = ['sqlite', ...((await postgresAvailable()) ? ['postgres'] : [])
 if (process.env.KEYGATE_REQUIRE_SERVICES === '1' && !dialects.includes('postgres')) throw new Error('PostgreSQL is required (KEYGATE_REQUIRE_SERVICES=1) but not reachable.');
 
 let mock: MockOpenAI;
-let receiver: Server;
-let receiverUrl = '';
-const received: Array<{ body: string; signature: string | undefined }> = [];
+let receiver: WebhookReceiver;
 
 beforeAll(async () => {
   mock = await startMockOpenAI();
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      received.push({ body, signature: req.headers['x-keygate-signature'] as string | undefined });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  receiver = await startWebhookReceiver();
 });
 afterAll(async () => {
   await mock?.close();
-  await new Promise((r) => receiver?.close(r));
+  await receiver?.close();
 });
 
 describe.each(dialects)('operations over HTTP on %s', (dialect) => {
@@ -97,12 +85,12 @@ describe.each(dialects)('operations over HTTP on %s', (dialect) => {
   });
 
   it('delivers a signed webhook from the queue and logs it', async () => {
-    const hook = await admin('POST', '/webhooks', { url: receiverUrl, events: ['rate_limited', 'key.revoked'] });
+    const hook = await admin('POST', '/webhooks', { url: receiver.url, events: ['rate_limited', 'key.revoked'] });
     expect(hook.status).toBe(201);
     const secret = String(hook.json.secret);
     const { record, key } = await gw.ctx.repos.keys.create({ name: `hooked-${dialect}`, limits: { dailyRequests: 0 } });
     recordSecret(key);
-    const before = received.length;
+    const before = receiver.received.length;
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
@@ -110,11 +98,11 @@ describe.each(dialects)('operations over HTTP on %s', (dialect) => {
     });
     expect(res.status).toBe(429);
     expect((await admin('POST', `/keys/${record.id}/revoke`)).status).toBe(200);
-    while (received.length < before + 2) {
+    while (receiver.received.length < before + 2) {
       await gw.ctx.ops.webhooks.runOnce();
       await new Promise((r) => setTimeout(r, 20));
     }
-    const got = received.slice(before);
+    const got = receiver.received.slice(before);
     for (const r of got) expect(verifyWebhookSignature(r.signature, r.body, secret)).toBe(true);
     expect(got.map((r) => (JSON.parse(r.body) as { type: string }).type).sort()).toEqual(['key.revoked', 'rate_limited']);
     const log = await admin('GET', `/webhooks/${String(hook.json.id)}/deliveries`);
