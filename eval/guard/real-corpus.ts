@@ -43,13 +43,16 @@ export interface RealCorpus {
 const key = (t: string): string => t.toLowerCase().replace(/[^a-z0-9]+/g, '');
 const words = (t: string): string[] => t.toLowerCase().match(/[a-z0-9]+/g) ?? [];
 
-/** Word 8-grams of a text (joined by spaces). */
-export function grams8(t: string): Set<string> {
+/** Word n-grams of a text (joined by spaces). */
+function grams(t: string, n: number): Set<string> {
   const w = words(t);
   const out = new Set<string>();
-  for (let i = 0; i + 8 <= w.length; i++) out.add(w.slice(i, i + 8).join(' '));
+  for (let i = 0; i + n <= w.length; i++) out.add(w.slice(i, i + n).join(' '));
   return out;
 }
+
+/** Word 8-grams of a text (joined by spaces). */
+export const grams8 = (t: string): Set<string> => grams(t, 8);
 
 /** Share of `a`'s 8-grams that occur in `b` (0 when `a` has none). */
 export function overlap(a: Set<string>, b: Set<string>): number {
@@ -148,6 +151,8 @@ export function loadBenignTrain(): { kept: Labelled[]; dropped: Labelled[] } {
 interface EvalEntry {
   k: string;
   g: Set<string>;
+  /** Word 5-grams, for held-out entries only (the near-copy check of repeatsEval). */
+  g5?: Set<string>;
   heldOut: boolean;
 }
 
@@ -161,7 +166,7 @@ function evalEntries(): EvalEntry[] {
   const inj = load<Record<string, Array<{ text: string }>>>('injection.json');
   const ben = load<Record<string, string[]>>('benign.json');
   const pub = load<{ train: Array<{ text: string }>; test: Array<{ text: string }> }>('public.json');
-  const entry = (text: string, heldOut: boolean): EvalEntry => ({ k: key(untag(text)), g: grams8(untag(text)), heldOut });
+  const entry = (text: string, heldOut: boolean): EvalEntry => ({ k: key(untag(text)), g: grams8(untag(text)), g5: heldOut ? grams(untag(text), 5) : undefined, heldOut });
   return [
     ...[...real.train.attacks, ...real.train.benign, ...real.dropped, ...nm.train, ...pub.train].map((e) => entry(e.text, false)),
     ...[...real.test.attacks, ...real.test.benign, ...real.test.semantic, ...nm.test, ...pub.test].map((e) => entry(e.text, true)),
@@ -179,17 +184,19 @@ const CONTAINED_MIN = 12;
  * real-more.json (same first 120 key characters, or more than half of the new text's 8-grams in
  * it). A held-out entry, checked explicitly and more strictly so the held-out numbers stay
  * unseen: also more than half of ITS 8-grams in the new text (a long text wrapping a held-out
- * one), or either key containing the other (short texts have no 8-grams).
+ * one), either key containing the other (short texts have no 8-grams), or at least half of the
+ * new text's word 5-grams in it (a near-copy: a short variant, or a template with a word or a name changed).
  */
 function repeatsEval(t: string, entries: EvalEntry[]): 'held_out' | 'eval' | undefined {
   const k = key(untag(t));
   const g = grams8(untag(t));
+  const g5 = grams(untag(t), 5);
   let hit: 'eval' | undefined;
   for (const e of entries) {
     const same = e.k.slice(0, 120) === k.slice(0, 120) || overlap(g, e.g) > 0.5;
     if (e.heldOut) {
       const contained = (e.k.length >= CONTAINED_MIN && k.includes(e.k)) || (k.length >= CONTAINED_MIN && e.k.includes(k));
-      if (same || overlap(e.g, g) > 0.5 || contained) return 'held_out';
+      if (same || overlap(e.g, g) > 0.5 || contained || (e.g5 !== undefined && overlap(g5, e.g5) >= 0.5)) return 'held_out';
     } else if (same) hit = 'eval';
   }
   return hit;
