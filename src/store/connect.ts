@@ -7,9 +7,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { CustomTypesConfig } from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import { migrationProvider, type Dialect } from './migrations/index.js';
 import { OwnWrites } from './own-writes.js';
+import { ImmediateSqliteDialect } from './sqlite-immediate.js';
 import type { Database } from './schema.js';
 
 export const CHANGE_CHANNEL = 'keygate_changed';
@@ -52,7 +53,8 @@ function openSqlite(path: string): Store {
   raw.pragma('synchronous = NORMAL');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  // Transactions BEGIN IMMEDIATE: the usage worker is a second writer on the same file.
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: raw }) });
   // data_version changes when another connection commits: a ~1 µs check instead of a query.
   const dataVersion = raw.prepare('PRAGMA data_version').pluck();
   let seen = dataVersion.get() as number;
