@@ -2,36 +2,22 @@
  * Operations over HTTP: what the request path does lands in the hash-chained audit log,
  * operators' webhooks are delivered signed, and /metrics exposes the traffic (to admins).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhookSignature } from '../../src/usage/webhooks/index.js';
 import { recordOutput, recordSecret } from '../support/artifacts.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { startMockOpenAI, type MockOpenAI } from '../mock-upstream/openai.js';
 
 const KEY = recordSecret('sk-proj-OPERATIONSserverkey0123456789abcdefghij');
 let mock: MockOpenAI;
 let gw: TestGateway;
-let receiver: Server;
-let receiverUrl = '';
-const received: Array<{ body: string; signature: string | undefined }> = [];
-let onReceive: () => void = () => undefined;
+let receiver: WebhookReceiver;
 
 beforeAll(async () => {
   mock = await startMockOpenAI();
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      received.push({ body, signature: req.headers['x-keygate-signature'] as string | undefined });
-      res.writeHead(200).end('ok');
-      onReceive();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  receiver = await startWebhookReceiver();
   gw = await startTestGateway({
     label: 'operations',
     env: { KEY_MODE: 'server', OPENAI_API_KEY: KEY, OPENAI_BASE_URL: mock.url },
@@ -39,9 +25,9 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await gw.stop();
-  await mock.close();
-  await new Promise<void>((r) => receiver.close(() => r()));
+  await gw?.stop();
+  await mock?.close();
+  await receiver?.close();
 });
 
 const chat = (key: string, model = 'gpt-4o-mini') =>
@@ -81,15 +67,14 @@ describe('audit log', () => {
 
 describe('webhooks', () => {
   it('delivers a signed rate_limited event to a subscribed endpoint', async () => {
-    const { secret } = await gw.ctx.ops.webhooks.endpoints.create({ url: receiverUrl, events: ['rate_limited'] });
+    const { secret } = await gw.ctx.ops.webhooks.endpoints.create({ url: receiver.url, events: ['rate_limited'] });
     recordSecret(secret);
-    const delivered = new Promise<void>((r) => (onReceive = r));
+    const delivered = receiver.next();
     const { key } = await gw.ctx.repos.keys.create({ name: 'hooked', limits: { dailyRequests: 0 } });
     recordSecret(key);
     expect((await chat(key)).status).toBe(429);
     await gw.ctx.ops.webhooks.runOnce();
-    await delivered;
-    const last = received.at(-1)!;
+    const last = await delivered;
     expect(verifyWebhookSignature(last.signature, last.body, secret)).toBe(true);
     expect(verifyWebhookSignature(last.signature, `${last.body} `, secret)).toBe(false);
     expect(JSON.parse(last.body)).toMatchObject({ type: 'rate_limited' });
@@ -208,7 +193,7 @@ describe('event flooding', () => {
       env: { KEY_MODE: 'server', OPENAI_API_KEY: KEY, OPENAI_BASE_URL: mock.url },
       config: { events: { coalesceSeconds: 1 }, webhooks: { allowPrivateTargets: true, allowHttp: true } },
     });
-    recordSecret((await g.ctx.ops.webhooks.endpoints.create({ url: receiverUrl, events: ['rate_limited'] })).secret);
+    recordSecret((await g.ctx.ops.webhooks.endpoints.create({ url: receiver.url, events: ['rate_limited'] })).secret);
   });
   afterAll(() => g?.stop());
 
