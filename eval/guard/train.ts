@@ -25,7 +25,8 @@ import { loadAttackTrain, loadBenignTrain, loadNearMiss, loadRealCorpus } from '
 
 const here = dirname(fileURLToPath(import.meta.url));
 const load = <T>(name: string): T => JSON.parse(readFileSync(join(here, 'corpora', name), 'utf8')) as T;
-const OUT = join(here, '../../src/guard/detectors/classifier-model.ts');
+// CLASSIFIER_MODEL_OUT writes the model elsewhere (to compare candidates by cross-validation without touching the shipped one).
+const OUT = process.env.CLASSIFIER_MODEL_OUT ?? join(here, '../../src/guard/detectors/classifier-model.ts');
 
 interface Doc {
   label: 0 | 1;
