@@ -61,10 +61,10 @@ describe('guard detection report', () => {
     expect(r.nearMiss.testPatternsOnly.hits).toBeLessThanOrEqual(2);
   });
 
-  it('attack-train.json (training only) keeps no text that repeats a held-out entry, and the strict held-out check catches copies, wrapped copies and short ones', () => {
+  it('attack-train.json (training only) keeps no text that repeats a held-out entry, and the strict held-out check catches copies, wrapped copies, near-copies and short ones', () => {
     const a = loadAttackTrain();
     // The counts of corpora/README.md and docs/shield.md: a changed file must update them.
-    expect([a.kept.length, a.dropped.heldOut.length, a.dropped.eval.length, a.dropped.self.length]).toEqual([104, 12, 6, 12]);
+    expect([a.kept.length, a.dropped.heldOut.length, a.dropped.eval.length, a.dropped.self.length]).toEqual([156, 14, 8, 13]);
     for (const e of a.kept) expect(repeatsEvalEntry(e.text), e.text.slice(0, 60)).toBeUndefined();
     const real = loadRealCorpus().test;
     const heldOut = [...real.attacks, ...real.benign, ...real.semantic, ...loadNearMiss().test].map((e) => e.text);
@@ -74,6 +74,14 @@ describe('guard detection report', () => {
       // a held-out text of under 12 letters and digits ("ping") is too common a phrase to look for inside another.
       if (t.toLowerCase().replace(/[^a-z0-9]+/g, '').length < 12) continue;
       expect(repeatsEvalEntry(`Here is some context about my shop and its opening hours, please read it carefully first. ${t} Thanks a lot for the help, see you soon.`), t.slice(0, 60)).toBe('held_out');
+      // A near-copy: one word in the middle renamed (a template with another persona name). With 14+ words,
+      // at most 5 of its word 5-grams change, so at least half remain (the near-copy rule of real-corpus.ts).
+      // Short ones (14-20 words) are what only this rule catches: one change breaks most of their 8-grams.
+      const w = t.split(/\s+/);
+      const mid = Math.floor(w.length / 2);
+      if ((t.toLowerCase().match(/[a-z0-9]+/g) ?? []).length < 14 || !/^[A-Za-z0-9]+$/.test(w[mid])) continue;
+      w[mid] = 'Zorblax';
+      expect(repeatsEvalEntry(w.join(' ')), t.slice(0, 60)).toBe('held_out');
     }
     expect(repeatsEvalEntry('An unrelated sentence about gardening tools and the weather in spring.')).toBeUndefined();
   });
