@@ -13,6 +13,7 @@ import type {
   ReserveRequest,
   ReserveResult,
   SettleResult,
+  SharedRedis,
   SubjectLimits,
   Usage,
   Violation,
@@ -41,11 +42,13 @@ export interface CoreOptions {
   thresholds: readonly number[];
   /** Makes reservation ids; the memory store uses a cheap counter, Redis needs global uniqueness. */
   newId?: () => string;
+  shared?: SharedRedis;
 }
 
 export class CoreLimitStore implements LimitStore {
   readonly kind: 'memory' | 'redis';
   readonly timeZone: string;
+  readonly shared?: SharedRedis;
   private readonly planner: Planner;
   private readonly thresholds: readonly number[];
   private readonly newId: () => string;
@@ -56,6 +59,7 @@ export class CoreLimitStore implements LimitStore {
   ) {
     this.kind = opts.kind;
     this.timeZone = opts.clock.timeZone;
+    this.shared = opts.shared;
     this.planner = new Planner(opts.keyPrefix, opts.clock);
     this.thresholds = [...opts.thresholds].sort((a, b) => a - b);
     this.newId = opts.newId ?? randomUUID;

@@ -21,6 +21,7 @@ export type {
   ReserveRequest,
   ReserveResult,
   SettleResult,
+  SharedRedis,
   SubjectLimits,
   Usage,
   Violation,
@@ -69,7 +70,7 @@ export function createLimitStore(opts: LimitStoreOptions): LimitStore {
       throw new RangeError('limits: redisUrl must start with redis:// or rediss://');
     }
     const backend = new RedisBackend({ redis, leaseMs, graceMs: GRACE_MS, commandTimeoutMs: opts.commandTimeoutMs ?? 2000 });
-    return new CoreLimitStore(backend, { kind: 'redis', clock, keyPrefix, thresholds });
+    return new CoreLimitStore(backend, { kind: 'redis', clock, keyPrefix, thresholds, shared: { redis: backend.redis, keyPrefix } });
   }
   let n = 0;
   const backend = new MemoryBackend({ leaseMs, graceMs: GRACE_MS });

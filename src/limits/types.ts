@@ -1,4 +1,5 @@
 /** Public types of the limits module. */
+import type { Redis } from 'ioredis';
 import type { LimitName, Limits } from './schema.js';
 
 /** One party a request is counted against (a key, a user, an app...) with its own limits. */
@@ -108,7 +109,15 @@ export interface LimitStore {
   reserve(request: ReserveRequest): Promise<ReserveResult>;
   /** Current usage of one subject's limits, without reserving (usage endpoints, admin). */
   usage(subject: SubjectLimits, now?: number): Promise<LimitState[]>;
+  /** Redis stores only: where other counters that must be shared the same way live (the admin lockout). */
+  readonly shared?: SharedRedis;
   close(): Promise<void>;
+}
+
+/** The store's Redis client (it lives as long as the store) and its key prefix. */
+export interface SharedRedis {
+  readonly redis: Redis;
+  readonly keyPrefix: string;
 }
 
 /** The counter store could not be reached (Redis down); the caller decides to fail open or closed. */
