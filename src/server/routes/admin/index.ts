@@ -5,6 +5,8 @@
  *      too-busy address is refused before its credential is even looked at;
  *   2. authentication with a keygate key or token (never a provider key), then the `admin`
  *      scope; each failure counts towards the address's lockout.
+ * The lockout is counted where the limits are: in Redis when they are shared, so replicas add
+ * up; if Redis cannot be reached the admin API fails closed (503) rather than stop counting.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatewayError, errors } from '../../../core/errors.js';
@@ -12,6 +14,7 @@ import { makeAuthenticate, requireScope } from '../../authenticate.js';
 import type { GatewayContext } from '../../context.js';
 import { sendError } from '../../error-handler.js';
 import { AdminGuard } from './guard.js';
+import { RedisLockout } from './lockout-redis.js';
 import { identityRoutes } from './identities.js';
 import { ipRuleRoutes } from './ip-rules.js';
 import { keyRoutes } from './keys.js';
@@ -32,11 +35,24 @@ const tooBusy = (retryAfter: number) =>
 
 export async function adminRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   const { adminRpm, adminLockout } = ctx.config.auth;
-  const guard = new AdminGuard({ rpm: adminRpm, ...adminLockout });
+  const shared = ctx.limits.shared;
+  const guard = new AdminGuard({ rpm: adminRpm, ...adminLockout }, shared ? new RedisLockout(shared, adminLockout) : undefined);
   const authenticate = makeAuthenticate(ctx, { allowProviderKeys: false });
+  // A failure that cannot be counted is still refused (the caller throws the auth error).
+  const countFailure = (req: FastifyRequest) =>
+    guard.fail(req.clientIp).catch((err: unknown) => {
+      req.log.error({ err }, 'admin API: a failed authentication could not be counted (lockout store unreachable)');
+      return false;
+    });
 
   app.addHook('onRequest', async (req: FastifyRequest) => {
-    const decision = guard.admit(req.clientIp);
+    let decision;
+    try {
+      decision = await guard.admit(req.clientIp);
+    } catch (err) {
+      req.log.error({ err }, 'admin API: lockout store unreachable; admin requests are refused until it answers');
+      throw errors.unavailable('The admin API cannot check its lockout right now; try again shortly.');
+    }
     if (!decision.ok) throw decision.reason === 'locked' ? lockedOut(decision.retryAfterSeconds) : tooBusy(decision.retryAfterSeconds);
     // With gateway auth off there is no one to trust with the admin API: it stays shut.
     if (!ctx.config.auth.enabled) throw errors.forbidden('The admin API needs gateway auth (auth.enabled: true).', 'admin_disabled');
@@ -44,7 +60,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
       await authenticate(req);
       requireScope(req, 'admin');
     } catch (err) {
-      if (err instanceof GatewayError && (err.status === 400 || err.status === 401 || err.status === 403) && guard.fail(req.clientIp)) {
+      if (err instanceof GatewayError && (err.status === 400 || err.status === 401 || err.status === 403) && (await countFailure(req))) {
         ctx.events.emit({
           type: 'admin.lockout',
           actor: req.principal?.keyId ?? 'anonymous',
