@@ -8,8 +8,10 @@
  *   OpenAI chat        choices[].message / choices[].delta.content and tool_calls arguments
  *   Anthropic messages content[] / content_block_delta text_delta, input_json_delta, thinking_delta
  *   Gemini generate    candidates[].content.parts[].text and functionCall args (JSON and streamGenerateContent SSE)
+ *   OpenAI responses   output[] items: output_text, refusal, reasoning, function_call arguments (responses-stream.ts)
+ *   Ollama chat/generate  message.content / response, thinking, tool_calls (JSON and NDJSON: ollama-stream.ts)
  *
- * Other native endpoints (responses, embeddings, Ollama) pass through unscanned: docs/shield.md.
+ * Other native endpoints (embeddings, model lists, batches) pass through unscanned: docs/shield.md.
  */
 import type { FastifyRequest } from 'fastify';
 import type { ChatCompletionChunk } from '../../../core/openai-types.js';
@@ -19,6 +21,8 @@ import type { CompiledEndpoint, NativeProviderSpec } from '../../../providers/_s
 import { isRecord } from '../../../providers/_shared/translate.js';
 import type { GatewayContext } from '../../context.js';
 import { AnswerStream, OpenAIChunkGuard, guardAnswer, leakFingerprint } from '../../steps/guard.js';
+import { ollamaJson, ollamaStream } from './ollama-stream.js';
+import { responsesJson, responsesStream } from './responses-stream.js';
 
 export interface NativeAnswerGuard {
   /** A whole answer: the redacted answer, null when unchanged; throws a policy violation to block. */
@@ -33,15 +37,31 @@ export interface NativeStreamGuard {
   end(): SseEvent[];
 }
 
-type Shape = 'openai' | 'anthropic' | 'gemini';
+type Shape = WireFormat;
 
 /** Which native answers are screened, by the endpoint's shape. */
 export function answerShape(spec: NativeProviderSpec, endpoint: CompiledEndpoint): Shape | null {
   if (endpoint.path === '/v1/chat/completions' && spec.id !== 'ollama') return 'openai';
   if (spec.id === 'anthropic' && endpoint.name === 'messages') return 'anthropic';
   if (spec.id === 'gemini' && (endpoint.name === 'generateContent' || endpoint.name === 'streamGenerateContent')) return 'gemini';
+  if (spec.id === 'openai' && endpoint.method === 'POST' && endpoint.path === '/v1/responses') return 'responses';
+  if (spec.id === 'ollama' && (endpoint.path === '/api/chat' || endpoint.path === '/api/generate')) return 'ollama';
   return null;
 }
+
+const streamOf: Record<Shape, (s: AnswerStream) => NativeStreamGuard> = {
+  openai: openaiStream,
+  anthropic: anthropicStream,
+  gemini: geminiStream,
+  responses: responsesStream,
+  ollama: ollamaStream,
+};
+
+/** What a redacted whole answer loses besides its text, per shape (logprobs, token ids). */
+const afterRedaction: Partial<Record<Shape, (original: unknown, guarded: unknown) => unknown>> = {
+  responses: responsesJson,
+  ollama: (_original, guarded) => ollamaJson(guarded),
+};
 
 export function nativeAnswerGuard(
   ctx: GatewayContext,
@@ -53,14 +73,15 @@ export function nativeAnswerGuard(
 ): NativeAnswerGuard | null {
   const shape = answerShape(spec, endpoint);
   if (!policy.enabled || !shape) return null;
-  const format: WireFormat = shape;
-  const leak = leakFingerprint(policy, request ?? {}, format, req);
+  // The request was screened (and its system prompt taken) by the OpenAI-shaped request walk.
+  const leak = leakFingerprint(policy, request ?? {}, shape === 'anthropic' || shape === 'gemini' ? shape : 'openai', req);
+  const after = afterRedaction[shape];
   return {
-    json: (answer) => guardAnswer(ctx, req, policy, answer, format, leak),
-    stream: () => {
-      const s = new AnswerStream(ctx, req, policy, leak);
-      return shape === 'openai' ? openaiStream(s) : shape === 'anthropic' ? anthropicStream(s) : geminiStream(s);
+    json: (answer) => {
+      const guarded = guardAnswer(ctx, req, policy, answer, shape, leak);
+      return guarded !== null && after ? after(answer, guarded) : guarded;
     },
+    stream: () => streamOf[shape](new AnswerStream(ctx, req, policy, leak)),
   };
 }
 
