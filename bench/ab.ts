@@ -11,6 +11,14 @@
  *
  *   npm run bench:ab -- HEAD~3 .                     # before and after a change
  *   npm run bench:ab -- main . --scenario=stream-c16 --bursts=30
+ *   npm run bench:ab -- floor . .:no-guard .:bare     # what each part of the pipeline costs
+ *
+ * `floor` is the bench's floor handler (bench/servers/floor-proxy.ts) in this process;
+ * `json-node` and `json-fastify` are the reference JSON proxies of bench/servers/json-proxies.ts
+ * (keygate's JSON work without its pipeline, on node:http and on Fastify). A ref may
+ * end in `:variant` (joined with `+`) to run that tree with parts of the pipeline off:
+ * no-classifier, no-guard, no-limits, no-auth (auth and limits off, as keygate-open), no-log (the
+ * access line off: log level warn), bare (all of them).
  *
  * Options: --scenario=json-c16|json-c1|stream-c16 (default json-c16), --bursts=60, --n=1500
  * (requests a burst; streams: 100). CPU includes the in-process client: ratios understate the
@@ -22,9 +30,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { Pool } from 'undici';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Agent, Pool } from 'undici';
 import { stringify } from 'yaml';
 import { startChild, stopChild } from './lib/children.js';
+import { startFastifyJsonProxy, startNodeJsonProxy, type ReferenceProxy } from './servers/json-proxies.js';
 import { scenarioSpec, type ScenarioId } from './lib/scenarios.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -54,7 +65,24 @@ function treeOf(ref: string): { name: string; dir: string } {
   return { name: `${ref} (${sha.slice(0, 7)})`, dir };
 }
 
-const trees = refs.map(treeOf);
+const VARIANTS = ['no-classifier', 'no-guard', 'no-limits', 'no-auth', 'no-log', 'bare'] as const;
+type Variant = (typeof VARIANTS)[number];
+/** `ref[:v1+v2]` into the tree and the parts of the pipeline turned off. */
+function parseSide(arg: string): { tree: { name: string; dir: string }; off: Set<Variant> } {
+  const colon = arg.lastIndexOf(':');
+  const ref = colon > 0 ? arg.slice(0, colon) : arg;
+  const vs = colon > 0 ? arg.slice(colon + 1).split('+') : [];
+  const bad = vs.filter((v) => !(VARIANTS as readonly string[]).includes(v));
+  if (bad.length) {
+    console.error(`unknown variant ${bad.join(', ')}: use ${VARIANTS.join(', ')}`);
+    process.exit(2);
+  }
+  const off = new Set(vs as Variant[]);
+  if (off.has('bare')) for (const v of VARIANTS) off.add(v);
+  const tree = treeOf(ref);
+  return { tree: { ...tree, name: vs.length ? `${tree.name}:${vs.join('+')}` : tree.name }, off };
+}
+
 const mock = await startChild({ name: 'ab-mock-upstream', args: ['--import', 'tsx', join(root, 'bench/servers/mock-upstream.ts')] });
 const mockPort = mock.ready.port;
 const spec = scenarioSpec(scenario, { warmupMs: 0, durationMs: 0, rounds: 1 });
@@ -67,19 +95,69 @@ interface Side {
   close: () => Promise<void>;
 }
 
+/** The floor's handler on its own server in this process: what any Node gateway pays at least. */
+async function startFloor(origin: string): Promise<ReferenceProxy> {
+  const { floorHandler } = await import(join(root, 'bench/servers/floor-proxy.ts'));
+  const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
+  const server = createServer({ keepAliveTimeout: 60_000 }, floorHandler(origin, agent));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await agent.close();
+    },
+  };
+}
+
+const REFERENCES: Record<string, (origin: string) => Promise<ReferenceProxy>> = {
+  floor: startFloor,
+  'json-node': startNodeJsonProxy,
+  'json-fastify': startFastifyJsonProxy,
+};
+
+async function referenceSide(name: string): Promise<Side> {
+  const proxy = await REFERENCES[name](`http://127.0.0.1:${mockPort}`);
+  return {
+    name,
+    pool: new Pool(proxy.url, { connections: spec.concurrency, pipelining: 1 }),
+    headers: { authorization: 'Bearer sk-bench-0000000000000000000000000000', 'content-type': 'application/json' },
+    cpu: [],
+    close: () => proxy.close(),
+  };
+}
+
 const sides: Side[] = [];
-for (const t of trees) {
+for (const arg of refs) {
+  if (arg in REFERENCES) {
+    sides.push(await referenceSide(arg));
+    continue;
+  }
+  const { tree: t, off } = parseSide(arg);
   // Each revision with its own gateway, pipeline and key repository (their shapes may differ).
   const { startGateway } = await import(join(t.dir, 'src/server/gateway.ts'));
   const { ApiKeyRepository } = await import(join(t.dir, 'src/store/repositories/api-keys.ts'));
   const { benchPipeline } = await import(join(t.dir, 'bench/servers/keygate-pipeline.ts'));
   const dataDir = mkdtempSync(join(tmpdir(), 'kg-ab-'));
   const file = join(dataDir, 'keygate.yaml');
-  writeFileSync(file, stringify(benchPipeline({}).config));
+  const config = benchPipeline({}).config as Record<string, unknown> & { guard?: Record<string, unknown> };
+  if (off.has('no-limits') || off.has('no-auth')) delete config.limits;
+  if (off.has('no-guard')) config.guard = { ...config.guard, enabled: false };
+  else if (off.has('no-classifier')) config.guard = { ...config.guard, classifier: false };
+  writeFileSync(file, stringify(config));
   const gw = await startGateway({
     file,
     logDestination: pino.destination({ dest: join(dataDir, 'access.log'), sync: false }),
-    env: { KEY_MODE: 'server', OPENAI_API_KEY: 'sk-bench-0000000000000000000000000000', OPENAI_BASE_URL: `http://127.0.0.1:${mockPort}/v1`, KEYGATE_DATA_DIR: dataDir, KEYGATE_PORT: '0', KEYGATE_LOG_LEVEL: 'info' },
+    env: {
+      KEY_MODE: 'server',
+      OPENAI_API_KEY: 'sk-bench-0000000000000000000000000000',
+      OPENAI_BASE_URL: `http://127.0.0.1:${mockPort}/v1`,
+      KEYGATE_DATA_DIR: dataDir,
+      KEYGATE_PORT: '0',
+      KEYGATE_LOG_LEVEL: off.has('no-log') ? 'warn' : 'info',
+      ...(off.has('no-auth') ? { KEYGATE_AUTH: 'off' } : {}),
+    },
   });
   const { key } = await new ApiKeyRepository(gw.ctx.store).create({ name: 'bench-ab', scopes: ['read', 'write'] });
   sides.push({

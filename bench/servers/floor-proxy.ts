@@ -5,12 +5,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
+import { fileURLToPath } from 'node:url';
 import { onStop, sendReady } from './child-ipc.js';
 
-const origin = process.env.UPSTREAM_ORIGIN ?? '';
-const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
+/** The floor's request handler, also run in-process by `npm run bench:ab -- floor ...`. */
+export function floorHandler(origin: string, agent: Agent): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => void handle(origin, agent, req, res);
+}
 
-async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(origin: string, agent: Agent, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const up = await agent.request({
       origin,
@@ -29,10 +32,13 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
 }
 
-const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => void handle(req, res));
-server.listen(0, '127.0.0.1', () => sendReady({ port: (server.address() as AddressInfo).port }));
-onStop(async () => {
-  server.closeAllConnections();
-  server.close();
-  await agent.close();
-});
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
+  const server = createServer({ keepAliveTimeout: 60_000 }, floorHandler(process.env.UPSTREAM_ORIGIN ?? '', agent));
+  server.listen(0, '127.0.0.1', () => sendReady({ port: (server.address() as AddressInfo).port }));
+  onStop(async () => {
+    server.closeAllConnections();
+    server.close();
+    await agent.close();
+  });
+}
