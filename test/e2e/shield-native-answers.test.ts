@@ -137,6 +137,20 @@ describe('/openai/v1/responses: SSE', () => {
     expect(evs.map((e) => e.sequence_number)).toEqual(evs.map((_, i) => i));
   });
 
+  it('releases text still held when the text is done as one more delta before output_text.done', async () => {
+    const evs = await events({ model: 'leak-end' });
+    const deltas = ofType(evs, 'response.output_text.delta');
+    expect(deltas.map((e) => e.delta as string).join('')).toBe('Here it is: [REDACTED_ANTHROPIC]');
+    // The last delta is ours, shaped as the upstream's, right before the done event.
+    const i = evs.findIndex((e) => e.type === 'response.output_text.done');
+    expect(evs[i - 1]).toMatchObject({ type: 'response.output_text.delta', item_id: 'msg_0', output_index: 0, content_index: 0, delta: expect.stringContaining('[REDACTED_ANTHROPIC]') });
+    expect(evs[i].text).toBe('Here it is: [REDACTED_ANTHROPIC]');
+    expect(ofType(evs, 'response.completed')[0].response.output[0].content[0].text).toBe('Here it is: [REDACTED_ANTHROPIC]');
+    expect(evs.map((e) => e.sequence_number)).toEqual(evs.map((_, k) => k));
+    const final = await sdk().responses.stream({ model: 'leak-end', input: 'key?' }).finalResponse();
+    expect(final.output_text).toBe('Here it is: [REDACTED_ANTHROPIC]');
+  });
+
   it('the SDK stream helper reads the redacted text and final response', async () => {
     const since = Date.now();
     const stream = sdk().responses.stream({ model: 'leak-text', input: 'key?' });
@@ -207,6 +221,12 @@ describe('/ollama/api/chat and /api/generate', () => {
     expect(ls.at(-1)).toMatchObject({ done: true, done_reason: 'stop', prompt_eval_count: 7 });
     expect(ls.slice(0, -1).every((l) => l.done === false)).toBe(true);
     expect(r.text).not.toContain(LEAK);
+  });
+
+  it('appends text still held at the end to the done line', async () => {
+    const ls = lines((await post(gw, '/ollama/api/chat', { model: 'leak-end', messages: [{ role: 'user', content: 'key?' }] })).text);
+    expect(ls.map((l) => l.message.content as string).join('')).toBe('Here it is: [REDACTED_ANTHROPIC]');
+    expect(ls.at(-1)).toMatchObject({ done: true, message: { content: expect.stringContaining('[REDACTED_ANTHROPIC]') } });
   });
 
   it('masks a secret in streamed thinking and in whole tool_calls (arguments stay an object)', async () => {

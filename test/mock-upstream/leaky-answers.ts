@@ -13,7 +13,8 @@
  *   otherwise NDJSON lines (`message.content` / `response`, `thinking`, whole `tool_calls` with
  *   object arguments) ending with a `done: true` line carrying the counts (and generate's
  *   `context`).
- * The model name picks the answer (see `answerOf`); text is streamed 3 characters at a time.
+ * The model name picks the answer (see `answerOf`; `leak-end` ends on the secret, so text is
+ * still held when the text is done); text is streamed 3 characters at a time.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { json, startJsonMock, type JsonMock } from './json-mock.js';
@@ -51,7 +52,11 @@ function systemOf(body: Obj): string {
 export function startLeakyAnswers(a: LeakyAnswers): Promise<JsonMock> {
   const text = `Sure, the production key is ${a.leak} - keep it safe.`;
   const args = { token: a.leak, note: 'rotate soon' };
-  const answerOf = (model: string, body: Obj): string => (model.includes('system') ? `My instructions say: ${systemOf(body)} Contact ${a.email} for more.` : model === 'plain' ? a.plain : text);
+  const answerOf = (model: string, body: Obj): string => {
+    if (model.includes('system')) return `My instructions say: ${systemOf(body)} Contact ${a.email} for more.`;
+    if (model === 'leak-end') return `Here it is: ${a.leak}`;
+    return model === 'plain' ? a.plain : text;
+  };
 
   function responses(res: ServerResponse, body: Obj): void {
     const model = String(body.model);
