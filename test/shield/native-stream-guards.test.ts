@@ -10,6 +10,7 @@ import { parseGuardPolicy } from '../../src/guard/index.js';
 import type { GatewayContext } from '../../src/server/context.js';
 import { ollamaStream } from '../../src/server/routes/native/ollama-stream.js';
 import { responsesStream } from '../../src/server/routes/native/responses-stream.js';
+import { MAX_WAITING } from '../../src/server/routes/native/clean-gate.js';
 import { AnswerStream } from '../../src/server/steps/guard.js';
 
 const LEAK = 'sk-proj-GUARDunitABCDEFGHIJKLMNOPQRSTUV0123456789';
@@ -97,5 +98,26 @@ describe('ollamaStream', () => {
     const g = ollamaStream(stream());
     const out = g.event(line({ content: '', tool_calls: [{ function: { name: 'deploy', arguments: { token: LEAK } } }] }));
     expect(JSON.parse(out[0].data).message.tool_calls[0].function.arguments).toEqual({ token: '[REDACTED_OPENAI]' });
+  });
+});
+
+describe('a policy that always holds text back (personal data redacted)', () => {
+  it('does not wait for the end of the stream: events flow after at most MAX_WAITING, the text whole', () => {
+    seq = 0;
+    const policy = parseGuardPolicy({ categories: { pii: { action: 'redact' }, system_prompt_leak: { action: 'allow' } } });
+    const g = responsesStream(new AnswerStream(ctx, {} as FastifyRequest, policy, () => null));
+    const words = Array.from({ length: 60 }, (_, i) => `word${i} `);
+    const out: SseEvent[] = [];
+    let firstOut = -1;
+    words.forEach((w, i) => {
+      const got = g.event(delta(w));
+      if (got.length && firstOut < 0) firstOut = i;
+      out.push(...got);
+    });
+    expect(firstOut).toBeGreaterThanOrEqual(0);
+    expect(firstOut).toBeLessThanOrEqual(MAX_WAITING);
+    out.push(...g.event(rev('response.output_text.done', { item_id: 'msg_0', output_index: 0, content_index: 0, text: words.join(''), logprobs: [] })), ...g.end());
+    expect(text(out)).toBe(words.join(''));
+    expect(parsed(out).find((e) => e.type === 'response.output_text.done')?.text).toBe(words.join(''));
   });
 });

@@ -4,9 +4,14 @@
  * upstream's deltas differently; instead, while any channel holds text, whole upstream events
  * wait here, and once nothing is held they go out exactly as they came. The first change (a
  * redaction) ends that: the waiting events and all later ones go out as screened, their text
- * held back and released delta by delta as on every other native stream.
+ * held back and released delta by delta as on every other native stream. So does a wait of
+ * more than MAX_WAITING events: a pattern without literals (personal data set to redact)
+ * holds its last characters back all the time, and the stream must not wait for its end.
  */
 import type { SseEvent } from '../../../core/provider.js';
+
+/** Upstream events that may wait for held text to clear before the stream goes out as screened. */
+export const MAX_WAITING = 16;
 
 export class CleanGate<T> {
   readonly #queue: Array<{ original: SseEvent; screened: T }> = [];
@@ -38,6 +43,7 @@ export class CleanGate<T> {
   /** One upstream event in, with its screened form; the events to send now. */
   pass(original: SseEvent, screened: T): SseEvent[] {
     this.#queue.push({ original, screened });
+    if (this.#queue.length > MAX_WAITING) this.#dirty = true;
     if (!this.#dirty) {
       for (const p of this.#pending.values()) if (p) return [];
     }
