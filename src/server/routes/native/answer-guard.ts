@@ -73,8 +73,7 @@ export function nativeAnswerGuard(
 ): NativeAnswerGuard | null {
   const shape = answerShape(spec, endpoint);
   if (!policy.enabled || !shape) return null;
-  // The request was screened (and its system prompt taken) by the OpenAI-shaped request walk.
-  const leak = leakFingerprint(policy, request ?? {}, shape === 'anthropic' || shape === 'gemini' ? shape : 'openai', req);
+  const leak = leakFingerprint(policy, request ?? {}, shape, req);
   const after = afterRedaction[shape];
   return {
     json: (answer) => {
