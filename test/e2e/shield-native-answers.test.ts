@@ -275,6 +275,13 @@ describe('/ollama/api/chat and /api/generate', () => {
   });
 });
 
+it('screens the same answers through the SafeAPI-Bridge proxy route', async () => {
+  const r = JSON.parse((await post(gw, '/api/openai/proxy', { endpoint: '/responses', model: 'leak-text', input: 'key?' })).text) as Record<string, any>;
+  expect(r.output[0].content[0].text).toBe(REDACTED);
+  const o = lines((await post(gw, '/api/ollama/proxy', { endpoint: '/chat', model: 'leak-text', messages: [{ role: 'user', content: 'key?' }] })).text);
+  expect(o.map((l) => l.message.content as string).join('')).toBe(REDACTED);
+});
+
 describe('a blocking policy', () => {
   it('blocks a Responses JSON answer with a secret in the OpenAI error shape', async () => {
     const err = await sdk(strict).responses.create({ model: 'leak-text', input: 'key?' }).catch((e: unknown) => e);
