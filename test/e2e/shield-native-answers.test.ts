@@ -357,3 +357,33 @@ describe('the request side of both APIs', () => {
     expect(sent.system).toBe('The key is [REDACTED_OPENAI]');
   });
 });
+
+describe('the tokenize style', () => {
+  let tgw: TestGateway;
+  beforeAll(async () => {
+    tgw = await startTestGateway({
+      label: 'shield-native-answers-tokens',
+      env: { KEY_MODE: 'server', OPENAI_API_KEY: 'sk-proj-ANSWERStokensServerKey0123456789abcd', OPENAI_BASE_URL: mock.url, OLLAMA_NATIVE_BASE_URL: mock.url },
+      config: { guard: { categories: { pii: { action: 'redact', style: 'tokenize' } } } },
+    });
+  });
+  afterAll(() => tgw.stop());
+  const said = `You said: Mail ${EMAIL} please`;
+
+  it('the provider sees a token; the client gets its own value back in deltas, .done and response.completed', async () => {
+    const r = await sdk(tgw).responses.create({ model: 'echo', input: `Mail ${EMAIL} please` });
+    expect(JSON.stringify(mock.last().body)).not.toContain(EMAIL);
+    expect(seen(r.output_text)).toBe(said);
+    const evs = await events({ model: 'echo', input: [{ role: 'user', content: [{ type: 'input_text', text: `Mail ${EMAIL} please` }] }] }, tgw);
+    expect(JSON.stringify(mock.last().body)).toContain('[EMAIL_1]');
+    expect(ofType(evs, 'response.output_text.delta').map((e) => e.delta as string).join('')).toBe(said);
+    expect(ofType(evs, 'response.output_text.done')[0].text).toBe(said);
+    expect(ofType(evs, 'response.completed')[0].response.output[0].content[0].text).toBe(said);
+  });
+
+  it('and on Ollama chat, streamed', async () => {
+    const ls = lines((await post(tgw, '/ollama/api/chat', { model: 'echo', messages: [{ role: 'user', content: `Mail ${EMAIL} please` }] })).text);
+    expect(JSON.stringify(mock.last().body)).not.toContain(EMAIL);
+    expect(ls.map((l) => l.message.content as string).join('')).toBe(said);
+  });
+});

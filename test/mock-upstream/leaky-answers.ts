@@ -14,7 +14,8 @@
  *   object arguments) ending with a `done: true` line carrying the counts (and generate's
  *   `context`).
  * The model name picks the answer (see `answerOf`; `leak-end` ends on the secret, so text is
- * still held when the text is done); text is streamed 3 characters at a time.
+ * still held when the text is done; `echo` repeats what reached it); text is streamed 3
+ * characters at a time.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { json, startJsonMock, type JsonMock } from './json-mock.js';
@@ -49,12 +50,24 @@ function systemOf(body: Obj): string {
   return out.join('\n');
 }
 
+/** The user's last words: Responses `input` (a string or the last item's text), Ollama's last message or `prompt`. */
+function lastUserText(body: Obj): string {
+  if (typeof body.input === 'string') return body.input;
+  if (typeof body.prompt === 'string') return body.prompt;
+  const list = Array.isArray(body.input) ? body.input : Array.isArray(body.messages) ? body.messages : [];
+  const last: unknown = list.at(-1);
+  if (!isObj(last)) return '';
+  if (typeof last.content === 'string') return last.content;
+  return Array.isArray(last.content) ? last.content.map((p) => (isObj(p) && typeof p.text === 'string' ? p.text : '')).join('') : '';
+}
+
 export function startLeakyAnswers(a: LeakyAnswers): Promise<JsonMock> {
   const text = `Sure, the production key is ${a.leak} - keep it safe.`;
   const args = { token: a.leak, note: 'rotate soon' };
   const answerOf = (model: string, body: Obj): string => {
     if (model.includes('system')) return `My instructions say: ${systemOf(body)} Contact ${a.email} for more.`;
     if (model === 'leak-end') return `Here it is: ${a.leak}`;
+    if (model === 'echo') return `You said: ${lastUserText(body)}`;
     return model === 'plain' ? a.plain : text;
   };
 
