@@ -17,6 +17,7 @@ import { upstreamFailure, type UpstreamClient, type UpstreamResponse } from '../
 import type { UpstreamKey } from './custody.js';
 import type { AnswerGuard, ChunkGuard } from './steps/guard.js';
 import { writeOrWait } from './stream-write.js';
+import { CallAbort } from '../upstream/call-abort.js';
 
 export type Endpoint = 'chat' | 'embeddings';
 
@@ -70,7 +71,7 @@ export async function forward(
   const prepared = prepare(input);
 
   // One controller for client disconnects and the whole-call deadline.
-  const abort = new AbortController();
+  const abort = new CallAbort();
   const onClose = () => {
     if (!reply.raw.writableFinished) abort.abort();
   };
@@ -86,12 +87,12 @@ export async function forward(
   let res: UpstreamResponse;
   const sentAt = performance.now();
   try {
-    res = await upstream.request({ origin: provider.origin, path: prepared.path, method: 'POST', headers, body: prepared.body, signal: abort.signal });
+    res = await upstream.request({ origin: provider.origin, path: prepared.path, method: 'POST', headers, body: prepared.body, signal: abort });
   } catch (err) {
     clearTimeout(deadline);
     reply.raw.off('close', onClose);
-    if (abort.signal.aborted && reply.raw.destroyed) return { status: 499, usage: null, errorCode: 'client_closed' };
-    throw upstreamFailure(abort.signal.reason ?? err, provider.adapter.displayName);
+    if (abort.aborted && reply.raw.destroyed) return { status: 499, usage: null, errorCode: 'client_closed' };
+    throw upstreamFailure(abort.reason ?? err, provider.adapter.displayName);
   }
   if (prepared.stream) clearTimeout(deadline);
 
@@ -102,8 +103,8 @@ export async function forward(
     outcome.upstreamMs = performance.now() - sentAt;
     return outcome;
   } catch (err) {
-    if (abort.signal.aborted && reply.raw.destroyed) return { status: 499, usage: null, errorCode: 'client_closed' };
-    throw upstreamFailure(abort.signal.reason instanceof DOMException ? abort.signal.reason : err, provider.adapter.displayName);
+    if (abort.aborted && reply.raw.destroyed) return { status: 499, usage: null, errorCode: 'client_closed' };
+    throw upstreamFailure(abort.reason instanceof DOMException ? abort.reason : err, provider.adapter.displayName);
   } finally {
     clearTimeout(deadline);
     reply.raw.off('close', onClose);
@@ -179,7 +180,7 @@ async function streamBack(
   reply: FastifyReply,
   prepared: Prepared,
   input: ForwardInput,
-  abort: AbortController,
+  abort: CallAbort,
 ): Promise<CallOutcome> {
   reply.code(200).headers({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
   // Written straight to the response, not through a PassThrough that Fastify pipes to it: one
@@ -207,7 +208,7 @@ async function streamBack(
     if (pending.length === 0) return;
     const text = pending.length === 1 ? pending[0] : pending.join('');
     pending = [];
-    await writeOrWait(out, text, abort.signal);
+    await writeOrWait(out, text, abort);
   };
   const writeChunks = (chunks: readonly ChatCompletionChunk[]) => {
     for (const c of chunks) write(`data: ${JSON.stringify(c)}\n\n`);
@@ -294,7 +295,7 @@ async function streamBack(
       if (whole) {
         // Its events were written as their own text: the same bytes, sent without re-encoding.
         pending = [];
-        await writeOrWait(out, whole, abort.signal);
+        await writeOrWait(out, whole, abort);
       } else await flushPending();
     }
     for (const ev of parser.end()) emitEvent(ev);
@@ -322,7 +323,7 @@ async function streamBack(
     out.end();
     return { status: 200, usage, errorCode: null, ...estimate() };
   } catch (err) {
-    if (abort.signal.aborted && reply.raw.destroyed) {
+    if (abort.aborted && reply.raw.destroyed) {
       out.destroy();
       return { status: 499, usage, errorCode: 'client_closed' };
     }

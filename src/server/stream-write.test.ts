@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { CallAbort } from '../upstream/call-abort.js';
 import { drained, writeOrWait } from './stream-write.js';
 
 /** A stream whose buffer is full (nothing reads it). */
@@ -12,21 +13,21 @@ function full(): PassThrough {
 describe('writeOrWait', () => {
   it('returns at once while the buffer has room', async () => {
     const s = new PassThrough();
-    await writeOrWait(s, 'data: 1\n\n', new AbortController().signal);
+    await writeOrWait(s, 'data: 1\n\n', new CallAbort());
     expect(s.read()?.toString()).toBe('data: 1\n\n');
   });
 
   it('writes bytes as given (an upstream piece forwarded unchanged)', async () => {
     const s = new PassThrough();
     const piece = Buffer.from('data:{"a" : "\u00e9"}\r\n\r\n');
-    await writeOrWait(s, piece, new AbortController().signal);
+    await writeOrWait(s, piece, new CallAbort());
     expect(Buffer.compare(s.read() as Buffer, piece)).toBe(0);
   });
 
   it('waits for drain when the buffer is full, then returns', async () => {
     const s = full();
     let done = false;
-    const wait = writeOrWait(s, 'more', new AbortController().signal).then(() => (done = true));
+    const wait = writeOrWait(s, 'more', new CallAbort()).then(() => (done = true));
     await new Promise((r) => setImmediate(r));
     expect(done).toBe(false);
     s.resume();
@@ -37,26 +38,26 @@ describe('writeOrWait', () => {
 
   it('rejects when the stream is destroyed while waiting (a client gone), instead of waiting for ever', async () => {
     const s = full();
-    const wait = writeOrWait(s, 'more', new AbortController().signal);
+    const wait = writeOrWait(s, 'more', new CallAbort());
     s.destroy();
     await expect(wait).rejects.toThrow(/closed before it drained/);
   });
 
   it('rejects with the abort reason when the call is aborted while waiting, and leaves no listener behind', async () => {
     const s = full();
-    const abort = new AbortController();
-    const wait = drained(s, abort.signal);
+    const abort = new CallAbort();
+    const wait = drained(s, abort);
     abort.abort(new Error('client closed'));
     await expect(wait).rejects.toThrow('client closed');
-    expect(s.listenerCount('drain') + s.listenerCount('close') + s.listenerCount('error')).toBe(0);
+    expect(s.listenerCount('drain') + s.listenerCount('close') + s.listenerCount('error') + abort.listenerCount('abort')).toBe(0);
   });
 
   it('rejects at once on a stream already destroyed or a call already aborted', async () => {
     const s = full();
     s.destroy();
-    await expect(drained(s, new AbortController().signal)).rejects.toThrow();
-    const abort = new AbortController();
+    await expect(drained(s, new CallAbort())).rejects.toThrow();
+    const abort = new CallAbort();
     abort.abort();
-    await expect(drained(full(), abort.signal)).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(drained(full(), abort)).rejects.toMatchObject({ name: 'AbortError' });
   });
 });

@@ -5,6 +5,7 @@
  */
 import { Agent, type Dispatcher } from 'undici';
 import { GatewayError, errors } from '../core/errors.js';
+import type { CallAbort } from './call-abort.js';
 
 export interface UpstreamClientOptions {
   connectTimeoutMs: number;
@@ -19,7 +20,7 @@ export interface UpstreamRequest {
   method: 'GET' | 'POST';
   headers: Record<string, string>;
   body?: string;
-  signal?: AbortSignal;
+  signal?: AbortSignal | CallAbort;
 }
 
 export type UpstreamResponse = Dispatcher.ResponseData;

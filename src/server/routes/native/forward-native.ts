@@ -19,6 +19,7 @@ import type { UpstreamKey } from '../../custody.js';
 import type { CallOutcome } from '../../forward.js';
 import type { NativeAnswerGuard } from './answer-guard.js';
 import { writeOrWait } from '../../stream-write.js';
+import { CallAbort } from '../../../upstream/call-abort.js';
 
 export interface NativeForwardInput {
   spec: NativeProviderSpec;
@@ -66,7 +67,7 @@ export function upstreamHeaders(input: NativeForwardInput): Record<string, strin
 
 export async function forwardNative(upstream: UpstreamClient, reply: FastifyReply, input: NativeForwardInput): Promise<CallOutcome> {
   const display = input.provider.adapter.displayName;
-  const abort = new AbortController();
+  const abort = new CallAbort();
   const onClose = () => {
     if (!reply.raw.writableFinished) abort.abort();
   };
@@ -84,11 +85,11 @@ export async function forwardNative(upstream: UpstreamClient, reply: FastifyRepl
         method: input.method,
         headers: upstreamHeaders(input),
         body: input.body,
-        signal: abort.signal,
+        signal: abort,
       });
     } catch (err) {
-      if (abort.signal.aborted && reply.raw.destroyed) return { status: 499, usage: null, errorCode: 'client_closed' };
-      throw upstreamFailure(abort.signal.reason ?? err, display);
+      if (abort.aborted && reply.raw.destroyed) return { status: 499, usage: null, errorCode: 'client_closed' };
+      throw upstreamFailure(abort.reason ?? err, display);
     }
     if (input.stream) clearTimeout(deadline);
     reply.header('x-keygate-provider', input.spec.id);
@@ -96,8 +97,8 @@ export async function forwardNative(upstream: UpstreamClient, reply: FastifyRepl
     outcome.upstreamMs = performance.now() - sentAt;
     return outcome;
   } catch (err) {
-    if (abort.signal.aborted && reply.raw.destroyed) return { status: 499, usage: null, errorCode: 'client_closed' };
-    throw upstreamFailure(abort.signal.reason instanceof DOMException ? abort.signal.reason : err, display);
+    if (abort.aborted && reply.raw.destroyed) return { status: 499, usage: null, errorCode: 'client_closed' };
+    throw upstreamFailure(abort.reason instanceof DOMException ? abort.reason : err, display);
   } finally {
     clearTimeout(deadline);
     reply.raw.off('close', onClose);
@@ -136,7 +137,7 @@ async function bodyBack(res: UpstreamResponse, reply: FastifyReply, input: Nativ
   return { status: res.statusCode, usage, errorCode: null };
 }
 
-async function streamBack(res: UpstreamResponse, reply: FastifyReply, input: NativeForwardInput, abort: AbortController): Promise<CallOutcome> {
+async function streamBack(res: UpstreamResponse, reply: FastifyReply, input: NativeForwardInput, abort: CallAbort): Promise<CallOutcome> {
   const ndjson = input.spec.streamFormat === 'ndjson';
   const out = new PassThrough();
   reply.code(res.statusCode).headers({
@@ -148,7 +149,7 @@ async function streamBack(res: UpstreamResponse, reply: FastifyReply, input: Nat
   const parser = ndjson ? new NdjsonParser() : new SseParser();
   const tap = input.spec.usageTap();
   const guard = input.answerGuard?.stream() ?? null;
-  const write = (text: string) => writeOrWait(out, text, abort.signal);
+  const write = (text: string) => writeOrWait(out, text, abort);
   const emit = async (ev: SseEvent) => {
     tap.event(ev);
     if (input.hideUsageChunk && isUsageOnlyChunk(ev.data)) return;
@@ -166,7 +167,7 @@ async function streamBack(res: UpstreamResponse, reply: FastifyReply, input: Nat
     out.end();
     return { status: 200, usage: tap.usage(), errorCode: null };
   } catch (err) {
-    if (abort.signal.aborted && reply.raw.destroyed) {
+    if (abort.aborted && reply.raw.destroyed) {
       await finish(false);
       out.destroy();
       return { status: 499, usage: tap.usage(), errorCode: 'client_closed' };
