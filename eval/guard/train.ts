@@ -43,8 +43,11 @@ interface Doc {
 const FOLDS = 5;
 /** At most this share of benign training texts may score above the threshold (cross-validated, classifier alone). */
 const TARGET_FP = 0.01;
-/** Largest weights kept in the committed model (CLASSIFIER_KEEP overrides, to compare sizes by cross-validation). */
-const KEEP = Number(process.env.CLASSIFIER_KEEP ?? 3000);
+/**
+ * Largest weights kept in the committed model (CLASSIFIER_KEEP overrides). 6000: the best
+ * cross-validated mean of 1500, 3000 and 6000 (history step 10 in docs/shield.md).
+ */
+const KEEP = Number(process.env.CLASSIFIER_KEEP ?? 6000);
 const ITERATIONS = 400;
 const LEARNING_RATE = 0.05;
 /** L2 strengths tried by cross-validation. */
@@ -65,9 +68,11 @@ const EXTRA_WEIGHTS = [0, 0.25, 0.5, 1];
  * The attack-train.json groups the trainer uses by default. Measured by cross-validation on the
  * training split (docs/shield.md, history steps 8-9): with every group the best weight was 0
  * (the deepset goal hijacks ask for essays and opinions as benign texts do, and raise benign
- * scores); with the jailbreak templates alone it beat the model without them.
+ * scores); with the jailbreak templates alone it beat the model without them. Step 10: with the
+ * Tensor Trust hijacks added it beat the templates alone; pallms alone and all four step-10
+ * groups together got weight 0 (HackAPrompt and grandma were not tried alone).
  */
-const ATTACK_TRAIN_GROUPS = ['jailbreakchat_more'];
+const ATTACK_TRAIN_GROUPS = ['jailbreakchat_more', 'tensor_trust'];
 
 interface Text {
   text: string;
