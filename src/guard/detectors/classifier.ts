@@ -319,6 +319,14 @@ const MAX_SCORE = 95;
  */
 export const MIN_WORDS_TO_BLOCK = 4;
 const BELOW_BLOCK = SCORE_AT_THRESHOLD - 1;
+/**
+ * Minimum evidence to report: the window must score at least this many logits above the bias
+ * (what a text without any attack n-gram scores). The step-10 model's bias sits only 0.4 logits
+ * under the report level, so a short greeting or a decoded config blob was logged as a finding;
+ * the step-9 model's report level sat 2.2 logits above its bias. Never affects a block: the
+ * trained threshold is more than this above the bias (checked by classifier.test).
+ */
+export const MIN_EVIDENCE_LOGITS = 2;
 
 export function scoreOf(z: number, threshold: number): number {
   return Math.min(MAX_SCORE, Math.round(SCORE_AT_THRESHOLD + POINTS_PER_LOGIT * (z - threshold)));
@@ -337,5 +345,5 @@ export function classifyInjection(text: string): ClassifierHit | null {
   if (!w) return null;
   const raw = scoreOf(w.z, model.threshold);
   const score = w.words < MIN_WORDS_TO_BLOCK ? Math.min(raw, BELOW_BLOCK) : raw;
-  return score >= MIN_REPORTED ? { score, start: w.start, end: w.end } : null;
+  return score >= MIN_REPORTED && w.z - model.bias >= MIN_EVIDENCE_LOGITS ? { score, start: w.start, end: w.end } : null;
 }
