@@ -44,10 +44,10 @@ const FOLDS = 5;
 /** At most this share of benign training texts may score above the threshold (cross-validated, classifier alone). */
 const TARGET_FP = 0.01;
 /**
- * Largest weights kept in the committed model (CLASSIFIER_KEEP overrides). 6000: the best
- * cross-validated mean of 1500, 3000 and 6000 (history step 10 in docs/shield.md).
+ * Largest weights kept in the committed model (CLASSIFIER_KEEP overrides). 12000: the best
+ * cross-validated mean of 1500, 3000, 6000 (step 10) and 12000 (step 11; docs/shield.md history).
  */
-const KEEP = Number(process.env.CLASSIFIER_KEEP ?? 6000);
+const KEEP = Number(process.env.CLASSIFIER_KEEP ?? 12000);
 const ITERATIONS = 400;
 const LEARNING_RATE = 0.05;
 /** L2 strengths tried by cross-validation. */
