@@ -33,12 +33,12 @@ describe('guard detection report', () => {
     expect(r.pii.misses).toEqual([]);
   });
 
-  it('real public strings: catches the training split (>= 90%), holds the held-out level measured (112 of 129 since step 10; 114 at step 9) and blocks at most 3 of 258 held-out real benign prompts (5 at step 9)', () => {
+  it('real public strings: catches the training split (>= 90%), holds the held-out level measured (113 of 129 since step 11; 112 at step 10, 114 at step 9) and blocks at most 3 of 258 held-out real benign prompts (5 at step 9)', () => {
     // The split is computed from the corpus (real-corpus.ts): a changed corpus must update these numbers and docs/shield.md.
     expect(r.realTest.total).toBe(129);
     expect(r.realTestBenign.total).toBe(258);
     expect(r.realTrain.rate).toBeGreaterThanOrEqual(0.9);
-    expect(r.realTest.hits).toBeGreaterThanOrEqual(112);
+    expect(r.realTest.hits).toBeGreaterThanOrEqual(113);
     expect(r.realTrainBenign.rate).toBeLessThanOrEqual(0.03);
     expect(r.realTestBenign.hits).toBeLessThanOrEqual(3);
   });
@@ -48,9 +48,10 @@ describe('guard detection report', () => {
     expect(r.patternsOnly.realTestBenign.rate).toBeLessThanOrEqual(0.03);
   });
 
-  it('the classifier alone: blocks at least 98 of 129 held-out attacks and at most 3 of 258 held-out benign prompts (103 and 5 at step 9)', () => {
+  it('the classifier alone: blocks at least 98 of 129 held-out attacks and at most 3 of 258 held-out benign prompts (103 and 5 at step 9), and reports (logs) at most 7 of them (20.5% before the evidence rule of step 11)', () => {
     expect(r.classifierAlone.realTest.hits).toBeGreaterThanOrEqual(98);
     expect(r.classifierAlone.realTestBenign.hits).toBeLessThanOrEqual(3);
+    expect(r.classifierAlone.realTestBenignReported.hits).toBeLessThanOrEqual(7);
   });
 
   it('near-miss app prompts (near-miss.json): blocks none of the train half and at most 2 of 116 held out (4 at step 9; 2 with patterns only)', () => {
