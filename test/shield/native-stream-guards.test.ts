@@ -7,22 +7,15 @@ import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import type { SseEvent } from '../../src/core/provider.js';
 import { parseGuardPolicy } from '../../src/guard/index.js';
-import type { GatewayContext } from '../../src/server/context.js';
 import { ollamaStream } from '../../src/server/routes/native/ollama-stream.js';
 import { responsesStream } from '../../src/server/routes/native/responses-stream.js';
 import { MAX_WAITING } from '../../src/server/routes/native/clean-gate.js';
 import { AnswerStream } from '../../src/server/steps/guard.js';
+import { guardTestContext } from '../support/guard-context.js';
 
 const LEAK = 'sk-proj-GUARDunitABCDEFGHIJKLMNOPQRSTUV0123456789';
 
-const threats: Array<Record<string, unknown>> = [];
-const ctx = {
-  masterKeys: { current: { deriveKey: () => Buffer.alloc(32, 7) } },
-  repos: { threats: { insert: async (row: Record<string, unknown>) => void threats.push(row) } },
-  metrics: { threat: () => undefined },
-  events: { emit: () => undefined },
-  logger: { error: () => undefined },
-} as unknown as GatewayContext;
+const { ctx } = guardTestContext();
 
 const stream = () => new AnswerStream(ctx, {} as FastifyRequest, parseGuardPolicy({ categories: { pii: { action: 'allow' }, system_prompt_leak: { action: 'allow' } } }), () => null);
 

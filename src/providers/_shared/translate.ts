@@ -101,6 +101,16 @@ export function maxTokensOf(req: ChatCompletionRequest): number | undefined {
 
 // Narrow readers for untrusted upstream JSON.
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A JSON text that holds an object, parsed; null for anything else (not JSON, an array, a string...). */
+export function parseRecord(text: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(text);
+    return isRecord(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 export const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 export const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);

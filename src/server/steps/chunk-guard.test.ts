@@ -6,20 +6,12 @@ import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import type { ChatCompletionChunk } from '../../core/openai-types.js';
 import { parseGuardPolicy } from '../../guard/index.js';
-import type { GatewayContext } from '../context.js';
 import { AnswerStream, OpenAIChunkGuard } from './guard.js';
+import { guardTestContext } from '../../../test/support/guard-context.js';
 
 const LEAK = 'sk-proj-CHUNKguardABCDEFGHIJKLMNOPQRSTUV0123456789';
 
-// What a stream touches: the hash key for the redaction options, and where findings go.
-const threats: Array<Record<string, unknown>> = [];
-const ctx = {
-  masterKeys: { current: { deriveKey: () => Buffer.alloc(32, 7) } },
-  repos: { threats: { insert: async (row: Record<string, unknown>) => void threats.push(row) } },
-  metrics: { threat: () => undefined },
-  events: { emit: () => undefined },
-  logger: { error: () => undefined },
-} as unknown as GatewayContext;
+const { ctx, threats } = guardTestContext();
 
 function guard(): OpenAIChunkGuard {
   return new OpenAIChunkGuard(new AnswerStream(ctx, {} as FastifyRequest, parseGuardPolicy({ categories: { pii: { action: 'allow' }, system_prompt_leak: { action: 'allow' } } }), () => null));

@@ -18,7 +18,7 @@ import type { ChatCompletionChunk } from '../../../core/openai-types.js';
 import type { SseEvent } from '../../../core/provider.js';
 import type { GuardPolicy, WireFormat } from '../../../guard/index.js';
 import type { CompiledEndpoint, NativeProviderSpec } from '../../../providers/_shared/endpoint-whitelist.js';
-import { isRecord } from '../../../providers/_shared/translate.js';
+import { isRecord, parseRecord } from '../../../providers/_shared/translate.js';
 import type { GatewayContext } from '../../context.js';
 import { AnswerStream, OpenAIChunkGuard, guardAnswer, leakFingerprint } from '../../steps/guard.js';
 import { ollamaJson, ollamaStream } from './ollama-stream.js';
@@ -84,15 +84,6 @@ export function nativeAnswerGuard(
   };
 }
 
-function parse(data: string): Record<string, unknown> | null {
-  try {
-    const v: unknown = JSON.parse(data);
-    return isRecord(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
-
 const sse = (data: unknown, event?: string): SseEvent => (event ? { event, data: JSON.stringify(data) } : { data: JSON.stringify(data) });
 
 function openaiStream(s: AnswerStream): NativeStreamGuard {
@@ -102,7 +93,7 @@ function openaiStream(s: AnswerStream): NativeStreamGuard {
   return {
     event(ev) {
       if (ev.data.trim() === '[DONE]') return [...end(), ev];
-      const chunk = parse(ev.data);
+      const chunk = parseRecord(ev.data);
       if (!chunk || !Array.isArray(chunk.choices)) return [ev];
       return g.chunk(chunk as unknown as ChatCompletionChunk).map((c) => sse(c));
     },
@@ -123,7 +114,7 @@ function anthropicStream(s: AnswerStream): NativeStreamGuard {
   const releaseAll = (): SseEvent[] => [...kinds.keys()].flatMap(release);
   return {
     event(ev) {
-      const data = parse(ev.data);
+      const data = parseRecord(ev.data);
       if (!data) return [ev];
       const index = typeof data.index === 'number' ? data.index : -1;
       if (data.type === 'content_block_delta' && isRecord(data.delta) && index >= 0) {
@@ -163,7 +154,7 @@ function anthropicStream(s: AnswerStream): NativeStreamGuard {
 function geminiStream(s: AnswerStream): NativeStreamGuard {
   return {
     event(ev) {
-      const data = parse(ev.data);
+      const data = parseRecord(ev.data);
       if (!data || !Array.isArray(data.candidates)) return [ev];
       data.candidates.forEach((cand: unknown, i: number) => {
         if (!isRecord(cand)) return;

@@ -10,21 +10,12 @@
  * lines and generate's `context` (token ids that spell the original answer) are dropped.
  */
 import type { SseEvent } from '../../../core/provider.js';
-import { isRecord } from '../../../providers/_shared/translate.js';
+import { isRecord, parseRecord } from '../../../providers/_shared/translate.js';
 import type { AnswerStream } from '../../steps/guard.js';
 import type { NativeStreamGuard } from './answer-guard.js';
 import { CleanGate } from './clean-gate.js';
 
 type Obj = Record<string, unknown>;
-
-function parse(data: string): Obj | null {
-  try {
-    const v: unknown = JSON.parse(data);
-    return isRecord(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Where a line's texts sit: chat nests them in `message`, generate keeps them at the top. */
 function holderOf(line: Obj): { holder: Obj; text: 'content' | 'response'; base: string } | null {
@@ -48,7 +39,7 @@ export function ollamaStream(s: AnswerStream): NativeStreamGuard {
 
   return {
     event(ev) {
-      const line = parse(ev.data);
+      const line = parseRecord(ev.data);
       const where = line && holderOf(line);
       // Not an answer line (an error object): relayed as it came, in its place.
       if (!line || !where) return gate.pass(ev, { ev, line: null, changed: false });

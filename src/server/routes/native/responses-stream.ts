@@ -15,7 +15,7 @@
 import type { SseEvent } from '../../../core/provider.js';
 import { extractAnswerParts } from '../../../guard/index.js';
 import { formatPath, getAt, parsePath, setAt, type PathSegment } from '../../../guard/path.js';
-import { isRecord } from '../../../providers/_shared/translate.js';
+import { isRecord, parseRecord } from '../../../providers/_shared/translate.js';
 import type { AnswerStream } from '../../steps/guard.js';
 import type { NativeStreamGuard } from './answer-guard.js';
 import { CleanGate } from './clean-gate.js';
@@ -56,15 +56,6 @@ interface Channel {
   streamed: boolean;
   closed: boolean;
   template: Obj | null;
-}
-
-function parse(data: string): Obj | null {
-  try {
-    const v: unknown = JSON.parse(data);
-    return isRecord(v) ? v : null;
-  } catch {
-    return null;
-  }
 }
 
 const isProse = (itemPath: readonly PathSegment[]): boolean => {
@@ -267,7 +258,7 @@ export function responsesStream(s: AnswerStream): NativeStreamGuard {
 
   return {
     event(ev) {
-      const data = parse(ev.data);
+      const data = parseRecord(ev.data);
       if (!data || typeof data.type !== 'string') return gate.pass(ev, { ev, inserts: [], seq: null, changed: false });
       const seq = typeof data.sequence_number === 'number' ? data.sequence_number : null;
       if (seq !== null) lastSeq = seq;
