@@ -194,6 +194,8 @@ async function streamBack(
   const guard: ChunkGuard | null = input.answerGuard ? input.answerGuard.stream() : null;
   let usage: Usage | null = null;
   let sawDone = false;
+  // The first error event the upstream sent mid-stream: the call is recorded with it.
+  const seen: { error: GatewayError | null } = { error: null };
   // Only for a provider that never reports stream usage: its answer is counted with a tokenizer.
   const answer: string[] | null = input.route.provider.adapter.streamUsage || prepared.mapper ? null : [];
   const estimate = (): { answerText?: string } => (answer && !usage ? { answerText: answer.join('') } : {});
@@ -237,6 +239,17 @@ async function streamBack(
       writeChunks(held);
       return asIs() && held.length === 0;
     }
+    // An error the upstream reports mid-stream is told in our envelope, masked as an upstream
+    // error answer is (a provider may echo the key it was given), never passed as it came.
+    if (ev.data.includes('"error"')) {
+      const e = safeParse(ev.data) as { error?: unknown; choices?: unknown } | null;
+      if (e && typeof e === 'object' && e.error && !Array.isArray(e.choices)) {
+        const ge = streamedUpstreamError(e.error, input);
+        seen.error ??= ge;
+        write(`data: ${JSON.stringify(ge.toJSON())}\n\n`);
+        return false;
+      }
+    }
     if (guard) {
       // The shield reads every delta; it says whether the chunk goes out as it came. The
       // client then gets the upstream's bytes: the same JSON the shield parsed and read.
@@ -251,6 +264,9 @@ async function streamBack(
         writeChunks(screened);
         return false;
       }
+      // Data that is not a chunk carries no text the shield can read: with the shield on it is
+      // dropped, not passed unread (an OpenAI stream has chunks and [DONE] only; SDKs reject the rest).
+      if (!chunk) return false;
     }
     // Only chunks that carry a usage object are parsed; the rest pass through untouched.
     if (ev.data.includes('"usage":{') || ev.data.includes('"usage": {')) {
@@ -310,8 +326,8 @@ async function streamBack(
     } else if (guard && !sawDone) {
       writeChunks(guard.end());
     }
-    if (!sawDone) {
-      // Closed cleanly but without [DONE]: the answer may be cut short, and the client is told
+    if (!sawDone && !seen.error) {
+      // Closed cleanly but without [DONE] (and without an error event, which says why): the answer may be cut short, and the client is told
       // so in-band (an SDK raises it) instead of taking a partial answer for a whole one.
       const ge = errors.streamIncomplete(input.route.provider.adapter.displayName);
       write(`data: ${JSON.stringify(ge.toJSON())}\n\n`);
@@ -321,6 +337,7 @@ async function streamBack(
     }
     await flushPending();
     out.end();
+    if (seen.error) return { status: seen.error.status, usage, errorCode: seen.error.code, errorType: seen.error.type, ...estimate() };
     return { status: 200, usage, errorCode: null, ...estimate() };
   } catch (err) {
     if (abort.aborted && reply.raw.destroyed) {
@@ -341,6 +358,15 @@ function deltaText(chunk: ChatCompletionChunk | null): string {
   let text = '';
   for (const c of chunk.choices) if (typeof c?.delta?.content === 'string') text += c.delta.content;
   return text;
+}
+
+/** An error event inside an upstream stream, in our envelope, masked as upstreamError() masks. */
+function streamedUpstreamError(err: unknown, input: ForwardInput): GatewayError {
+  const secrets = input.upstreamKey.key ? [input.upstreamKey.key.reveal()] : [];
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { message?: unknown; type?: unknown; code?: unknown };
+  const code = typeof e.code === 'string' ? e.code : typeof e.type === 'string' ? e.type : 'upstream_error';
+  const message = typeof e.message === 'string' ? e.message : `The ${input.route.provider.adapter.displayName} upstream reported an error mid-stream.`;
+  return new GatewayError(502, 'upstream_error', redactText(code, secrets).slice(0, 100), redactText(message, secrets).slice(0, 2000));
 }
 
 /** Reads an upstream error answer into our envelope, masking any key it echoes. */

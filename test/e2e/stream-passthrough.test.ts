@@ -221,6 +221,40 @@ describe('events the shield changes', () => {
   });
 });
 
+describe('events that are not chunks', () => {
+  it('data that is not JSON is dropped with the shield on, never passed unread; the stream goes on', async () => {
+    const model = 'pt-not-json';
+    scripts.set(model, {
+      pieces: [
+        `data: ${chunk(model, { role: 'assistant', content: 'Hello' })}\n\n`,
+        `data: here is the key ${LEAK}\n\n`,
+        `data: ${chunk(model, { content: ' there.' }, 'stop')}\n\n`,
+        usageChunk(model),
+        'data: [DONE]\n\n',
+      ],
+    });
+    const r = await streamRaw(model);
+    expect(r.status).toBe(200);
+    expect(r.text).not.toContain(LEAK.slice(8));
+    expect(r.text).not.toContain('here is the key');
+    expect(contentOf(r.text)).toBe('Hello there.');
+    expect(r.text.endsWith('data: [DONE]\n\n')).toBe(true);
+  });
+
+  it("an upstream error event mid-stream reaches the client in keygate's envelope, the provider key masked, and is recorded", async () => {
+    const model = 'pt-mid-error';
+    const upstreamError = { error: { message: `Incorrect API key provided: ${KEY}. Check it.`, type: 'invalid_request_error', code: 'invalid_api_key', param: null } };
+    scripts.set(model, { pieces: [`data: ${chunk(model, { role: 'assistant', content: 'Hi' })}\n\n`, `data: ${JSON.stringify(upstreamError)}\n\n`] });
+    const r = await streamRaw(model);
+    expect(r.text).not.toContain(KEY.slice(8));
+    const errs = events(r.text).filter((e): e is { error: { type: string; code: string; message: string } } => typeof (e as { error?: unknown }).error === 'object');
+    expect(errs[0].error).toMatchObject({ type: 'upstream_error', code: 'invalid_api_key' });
+    expect(errs[0].error.message).toContain('Incorrect API key provided: sk-');
+    const row = await recorded(r.requestId);
+    expect(row).toMatchObject({ status: 502, error_code: 'invalid_api_key' });
+  });
+});
+
 describe('client disconnect', () => {
   it('aborts the upstream call when the client goes away mid-stream', async () => {
     const model = 'pt-gone';
