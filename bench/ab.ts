@@ -30,12 +30,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Agent, Pool } from 'undici';
+import { Pool } from 'undici';
 import { stringify } from 'yaml';
 import { startChild, stopChild } from './lib/children.js';
-import { startFastifyJsonProxy, startNodeJsonProxy, type ReferenceProxy } from './servers/json-proxies.js';
+import { startFastifyJsonProxy, startFloorProxy, startNodeJsonProxy, type ReferenceProxy } from './servers/json-proxies.js';
 import { scenarioSpec, type ScenarioId } from './lib/scenarios.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -95,24 +93,8 @@ interface Side {
   close: () => Promise<void>;
 }
 
-/** The floor's handler on its own server in this process: what any Node gateway pays at least. */
-async function startFloor(origin: string): Promise<ReferenceProxy> {
-  const { floorHandler } = await import(join(root, 'bench/servers/floor-proxy.ts'));
-  const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
-  const server = createServer({ keepAliveTimeout: 60_000 }, floorHandler(origin, agent));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await agent.close();
-    },
-  };
-}
-
 const REFERENCES: Record<string, (origin: string) => Promise<ReferenceProxy>> = {
-  floor: startFloor,
+  floor: startFloorProxy,
   'json-node': startNodeJsonProxy,
   'json-fastify': startFastifyJsonProxy,
 };

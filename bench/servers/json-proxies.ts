@@ -1,6 +1,6 @@
 /**
- * Two reference proxies for `npm run bench:ab`, to price the web framework on its own: both do
- * exactly the same JSON work as keygate's skeleton (read the body, JSON.parse, validate with
+ * The reference proxies of `npm run bench:ab`: the floor, and two that price the web framework
+ * on its own. Those two do exactly the same JSON work as keygate's skeleton (read the body, JSON.parse, validate with
  * keygate's own chat-completion schema and AJV options, JSON.stringify upstream through undici,
  * JSON.parse the answer, send it back), one on plain node:http, one on Fastify with a route
  * schema and an onRequest and onResponse hook, as keygate's app has. Their difference is what
@@ -12,12 +12,32 @@ import { Ajv } from 'ajv';
 import Fastify from 'fastify';
 import { Agent } from 'undici';
 import { chatCompletionBodySchema } from '../../src/server/schemas.js';
+import { floorHandler } from './floor-proxy.js';
 
 const AJV_OPTIONS = { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } as const;
 
 export interface ReferenceProxy {
   url: string;
   close(): Promise<void>;
+}
+
+/** A node:http server on a loopback port, closed with the agent it relays through. */
+async function listening(server: Server, agent: Agent): Promise<ReferenceProxy> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await agent.close();
+    },
+  };
+}
+
+/** The floor's own handler (floor-proxy.ts), in this process: what any Node gateway pays at least. */
+export function startFloorProxy(origin: string): Promise<ReferenceProxy> {
+  const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
+  return listening(createServer({ keepAliveTimeout: 60_000 }, floorHandler(origin, agent)), agent);
 }
 
 function relay(agent: Agent, origin: string) {
@@ -46,15 +66,7 @@ export async function startNodeJsonProxy(origin: string): Promise<ReferenceProxy
       );
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await agent.close();
-    },
-  };
+  return listening(server, agent);
 }
 
 export async function startFastifyJsonProxy(origin: string): Promise<ReferenceProxy> {
