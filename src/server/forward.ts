@@ -360,13 +360,17 @@ function deltaText(chunk: ChatCompletionChunk | null): string {
   return text;
 }
 
-/** An error event inside an upstream stream, in our envelope, masked as upstreamError() masks. */
-function streamedUpstreamError(err: unknown, input: ForwardInput): GatewayError {
-  const secrets = input.upstreamKey.key ? [input.upstreamKey.key.reveal()] : [];
+/** An upstream error object's code and message, cut to length and masked (a provider may echo the key it was given). */
+function maskedErrorWords(err: unknown, secrets: readonly string[]): { code: string; message: string | null } {
   const e = (typeof err === 'object' && err !== null ? err : {}) as { message?: unknown; type?: unknown; code?: unknown };
   const code = typeof e.code === 'string' ? e.code : typeof e.type === 'string' ? e.type : 'upstream_error';
-  const message = typeof e.message === 'string' ? e.message : `The ${input.route.provider.adapter.displayName} upstream reported an error mid-stream.`;
-  return new GatewayError(502, 'upstream_error', redactText(code, secrets).slice(0, 100), redactText(message, secrets).slice(0, 2000));
+  return { code: redactText(code, secrets).slice(0, 100), message: typeof e.message === 'string' ? redactText(e.message, secrets).slice(0, 2000) : null };
+}
+
+/** An error event inside an upstream stream, in our envelope, masked as upstreamError() masks. */
+function streamedUpstreamError(err: unknown, input: ForwardInput): GatewayError {
+  const words = maskedErrorWords(err, input.upstreamKey.key ? [input.upstreamKey.key.reveal()] : []);
+  return new GatewayError(502, 'upstream_error', words.code, words.message ?? `The ${input.route.provider.adapter.displayName} upstream reported an error mid-stream.`);
 }
 
 /** Reads an upstream error answer into our envelope, masking any key it echoes. */
@@ -388,12 +392,10 @@ async function upstreamError(res: UpstreamResponse, input: ForwardInput): Promis
   // fallbackOn is matched against the upstream's own status (ours maps every 5xx to 502).
   const upstreamStatus = status;
   if (mapped) return new GatewayError(mapped.status, mapped.type, mapped.code, redactText(mapped.message, secrets), { headers, upstreamStatus });
-  const e = (parsed as { error?: { message?: unknown; type?: unknown; code?: unknown } } | null)?.error;
+  const e = (parsed as { error?: unknown } | null)?.error;
   const clientStatus = status >= 500 ? 502 : status;
-  if (e && typeof e.message === 'string') {
-    const code = typeof e.code === 'string' ? e.code : typeof e.type === 'string' ? e.type : 'upstream_error';
-    return new GatewayError(clientStatus, errorTypeForStatus(status), redactText(code, secrets).slice(0, 100), redactText(e.message, secrets).slice(0, 2000), { headers, upstreamStatus });
-  }
+  const words = e ? maskedErrorWords(e, secrets) : null;
+  if (words && words.message !== null) return new GatewayError(clientStatus, errorTypeForStatus(status), words.code, words.message, { headers, upstreamStatus });
   return new GatewayError(clientStatus, errorTypeForStatus(status), 'upstream_error', `The ${provider.displayName} upstream answered with status ${status}.`, { headers, upstreamStatus });
 }
 
